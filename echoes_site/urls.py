@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from echoes_site.health import healthz
+
+api_v1 = [
+    path("", include("accounts.api_urls")),
+    path("", include("catalogue.api_urls")),
+    path("", include("moods.api_urls")),
+    path("", include("compositions.api_urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("accounts/", include("accounts.urls")),
+    path("catalogue/", include("catalogue.urls")),
+    path("moods/", include("moods.urls")),
+    path("compositions/", include("compositions.urls")),
+    path("", include("frontend.urls")),
+]
