@@ -1,0 +1,275 @@
+"""One frame in, one FrameAnalysis out: face box, emotion probabilities, hand gesture.
+
+A FrameAnalyzer owns its MediaPipe graphs and its TFLite interpreter, neither of which
+may be used by two threads at once: give each worker thread its own analyzer (the
+module-level `analyze` does that with a thread-local one). The CNN's weights are read
+once per process (ml.emotion.model).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal, Self
+
+import cv2
+import numpy as np
+
+from ml.emotion.decode import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    as_rgb,
+    decode_image,
+)
+from ml.emotion.face import FaceDetection, crop_face, detections_from_result
+from ml.emotion.gestures import classify_gesture, landmarks_to_points
+from ml.emotion.model import Backend, EmotionCNN
+from ml.mood import EMOTIONS, Mood, mood_from_emotions
+
+# MediaPipe's detectors look at 128x128 (faces) / 192x192 (palms) anyway; below this
+# size there is nothing to find, and skipping avoids feeding degenerate images to them.
+MIN_SIDE = 16
+
+FaceRange = Literal["short", "full"]
+
+
+@dataclass
+class FrameAnalysis:
+    """What one frame shows.
+
+    `face_box` is (x, y, w, h) in pixels of the largest face, clipped to the image;
+    `emotions` the 7 probabilities in ml.mood.EMOTIONS order (None without a face);
+    `gesture` a key of GESTURES or None; `image_size` is (width, height);
+    `timings_ms` has one entry per stage that ran (decode, face, emotion, hands, total).
+    """
+
+    face_box: tuple[int, int, int, int] | None
+    emotions: dict[str, float] | None
+    emotion: str | None
+    gesture: str | None
+    faces: int
+    image_size: tuple[int, int]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    face_score: float | None = None
+    hands: int = 0
+    frame_index: int | None = None
+    timestamp_ms: float | None = None
+
+    @property
+    def has_face(self) -> bool:
+        return self.emotions is not None
+
+    def face_mood(self) -> Mood | None:
+        """The mood the face alone shows (expected circumplex position), or None."""
+        return mood_from_emotions(self.emotions) if self.emotions is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (tuples become lists, floats rounded for the wire)."""
+        return {
+            "face_box": list(self.face_box) if self.face_box is not None else None,
+            "emotions": (
+                {k: round(v, 4) for k, v in self.emotions.items()}
+                if self.emotions is not None
+                else None
+            ),
+            "emotion": self.emotion,
+            "gesture": self.gesture,
+            "faces": self.faces,
+            "hands": self.hands,
+            "face_score": round(self.face_score, 4)
+            if self.face_score is not None
+            else None,
+            "image_size": list(self.image_size),
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+            "frame_index": self.frame_index,
+            "timestamp_ms": (
+                round(self.timestamp_ms, 1) if self.timestamp_ms is not None else None
+            ),
+        }
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+class FrameAnalyzer:
+    """Face + emotion + gesture analysis for a stream of frames from ONE thread.
+
+    tracking: frames are consecutive video frames; MediaPipe hands then tracks the hand
+        from frame to frame and only re-runs its palm detector when it loses it
+        (several times faster). Leave off for unrelated still images.
+    hands_every: run the hand model on every n-th frame only and repeat the last gesture
+        in between (gestures are held for seconds; 2 halves the hands cost).
+    hands: set False to skip hands altogether.
+    face_range: "short" (within ~2 m, webcams) or "full" (small faces, photos, ~5 m).
+    emotion_model: "tflite" (the quantised model, default, ~0.3-1 ms) or "keras"
+        (the float model under tf.function).
+    """
+
+    def __init__(
+        self,
+        *,
+        tracking: bool = False,
+        hands_every: int = 1,
+        hands: bool = True,
+        max_hands: int = 1,
+        face_range: FaceRange = "short",
+        emotion_model: Backend = "tflite",
+        min_face_confidence: float = 0.5,
+        min_hand_confidence: float = 0.5,
+        align: bool = True,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> None:
+        if hands_every < 1:
+            raise ValueError("hands_every must be at least 1.")
+        if face_range not in ("short", "full"):
+            raise ValueError("face_range must be 'short' or 'full'.")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+        os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's INFO/WARNING lines
+        from mediapipe.python.solutions import face_detection as mp_face
+        from mediapipe.python.solutions import hands as mp_hands
+
+        self.tracking = tracking
+        self.hands_every = hands_every
+        self.align = align
+        self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
+        self._frame = 0
+        self._last_gesture: str | None = None
+        self._last_hands = 0
+        self._face = mp_face.FaceDetection(
+            model_selection=0 if face_range == "short" else 1,
+            min_detection_confidence=min_face_confidence,
+        )
+        self._hands = (
+            mp_hands.Hands(
+                static_image_mode=not tracking,
+                max_num_hands=max_hands,
+                model_complexity=0,
+                min_detection_confidence=min_hand_confidence,
+                min_tracking_confidence=0.5,
+            )
+            if hands
+            else None
+        )
+        self._cnn = EmotionCNN(emotion_model)
+        self._closed = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the MediaPipe graphs (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._face.close()
+        if self._hands is not None:
+            self._hands.close()
+
+    def analyze(
+        self,
+        image: np.ndarray | bytes | bytearray | memoryview,
+        *,
+        bgr: bool = False,
+    ) -> FrameAnalysis:
+        """Analyse one frame: an RGB array (BGR with `bgr=True`) or JPEG/PNG/WebP bytes.
+
+        Raises FrameDecodeError / FrameTooLarge for input that is not a usable image.
+        """
+        if self._closed:
+            raise RuntimeError("This FrameAnalyzer is closed.")
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        if isinstance(image, (bytes, bytearray, memoryview)):
+            rgb = decode_image(
+                image, max_bytes=self.max_bytes, max_pixels=self.max_pixels
+            )
+        else:
+            rgb = as_rgb(image, bgr=bgr, max_pixels=self.max_pixels)
+        timings["decode"] = _ms(start)
+        height, width = rgb.shape[:2]
+        frame_index = self._frame
+        self._frame += 1
+
+        if min(width, height) < MIN_SIDE:
+            timings["total"] = _ms(start)
+            return FrameAnalysis(None, None, None, None, 0, (width, height), timings)
+
+        # A read-only view lets MediaPipe skip a copy (the caller's array is untouched).
+        rgb = rgb.view()
+        rgb.flags.writeable = False
+        t = time.perf_counter()
+        faces = detections_from_result(self._face.process(rgb), width, height)
+        timings["face"] = _ms(t)
+
+        face_box = emotions = emotion = face_score = None
+        if faces:
+            face: FaceDetection = faces[0]  # the largest face wins
+            t = time.perf_counter()
+            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+            crop = crop_face(gray, face, align=self.align)
+            emotions = self._cnn.probabilities(crop)
+            emotion = max(EMOTIONS, key=emotions.__getitem__)
+            timings["emotion"] = _ms(t)
+            face_box = face.box(width, height)
+            face_score = face.score
+
+        gesture, hands = self._last_gesture, self._last_hands
+        if self._hands is not None and frame_index % self.hands_every == 0:
+            t = time.perf_counter()
+            gesture, hands = self._gesture(rgb, width, height)
+            timings["hands"] = _ms(t)
+            self._last_gesture, self._last_hands = gesture, hands
+        timings["total"] = _ms(start)
+        return FrameAnalysis(
+            face_box=face_box,
+            emotions=emotions,
+            emotion=emotion,
+            gesture=gesture,
+            faces=len(faces),
+            image_size=(width, height),
+            timings_ms=timings,
+            face_score=face_score,
+            hands=hands,
+        )
+
+    def _gesture(
+        self, rgb: np.ndarray, width: int, height: int
+    ) -> tuple[str | None, int]:
+        result = self._hands.process(rgb)
+        found = result.multi_hand_landmarks or []
+        # With several hands, the first one showing a gesture counts.
+        for landmarks in found:
+            name = classify_gesture(landmarks_to_points(landmarks, width, height))
+            if name is not None:
+                return name, len(found)
+        return None, len(found)
+
+
+_local = threading.local()
+
+
+def thread_analyzer() -> FrameAnalyzer:
+    """This thread's shared still-image FrameAnalyzer (created on first use)."""
+    analyzer = getattr(_local, "analyzer", None)
+    if analyzer is None:
+        analyzer = FrameAnalyzer(tracking=False)
+        _local.analyzer = analyzer
+    return analyzer
+
+
+def analyze(
+    image: np.ndarray | bytes | bytearray | memoryview, *, bgr: bool = False
+) -> FrameAnalysis:
+    """Analyse one image with this thread's FrameAnalyzer (still-image mode).
+
+    Accepts an RGB array (BGR with `bgr=True`), or encoded JPEG/PNG/WebP bytes.
+    """
+    return thread_analyzer().analyze(image, bgr=bgr)
