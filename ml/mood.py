@@ -22,8 +22,8 @@ A point on the plane gets the label of the nearest mood prototype (`MOOD_PROTOTY
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Mapping
 
 from ml.errors import InvalidMood
 
@@ -63,9 +63,7 @@ class Mood:
 
     def __post_init__(self) -> None:
         if self.label not in MOOD_PROTOTYPES:
-            raise InvalidMood(
-                f"Unknown mood {self.label!r}; choose one of: {', '.join(MOOD_LABELS)}."
-            )
+            raise InvalidMood(f"Unknown mood {self.label!r}; choose one of: {', '.join(MOOD_LABELS)}.")
         for name in ("valence", "arousal"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or math.isnan(value) or not -1.0 <= value <= 1.0:

@@ -135,9 +135,22 @@ class LiveServer:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                 "--websocket_timeout", "-1", "echoes_site.asgi:application"],
-                cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "--websocket_timeout",
+                    "-1",
+                    "echoes_site.asgi:application",
+                ],
+                cwd=REPO,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         wait_for_port(self.port, self.process, self.log)
 
@@ -172,10 +185,31 @@ class CeleryWorker:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "echoes_site", "worker", "-Q", self.queues,
-                 "-c", str(self.concurrency), "--pool", "prefork", "-l", "info", "--without-gossip",
-                 "--without-mingle", "--without-heartbeat", "-n", f"test{time.monotonic_ns()}@%h"],
-                cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "echoes_site",
+                    "worker",
+                    "-Q",
+                    self.queues,
+                    "-c",
+                    str(self.concurrency),
+                    "--pool",
+                    "prefork",
+                    "-l",
+                    "info",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "-n",
+                    f"test{time.monotonic_ns()}@%h",
+                ],
+                cwd=REPO,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
