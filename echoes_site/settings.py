@@ -205,6 +205,10 @@ STORAGES = {
 # --- ML -------------------------------------------------------------------------------
 SOUNDFONT_PATH = env("SOUNDFONT_PATH", "/usr/share/sounds/sf2/TimGM6mb.sf2")
 EMOTION_WORKERS = env_int("EMOTION_WORKERS", os.cpu_count() or 2)
+# Live sessions (docs/websocket.md): one MoodReading per this many seconds (also each
+# open session's heartbeat); an open session silent this long is closed by the sweep.
+MOOD_READING_SECONDS = float(env("MOOD_READING_SECONDS", "5"))
+MOOD_SESSION_STALE_SECONDS = float(env("MOOD_SESSION_STALE_SECONDS", "60"))
 
 # --- Auth, sessions, security ---------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

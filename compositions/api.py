@@ -1,0 +1,207 @@
+"""REST endpoints of compositions: thin, one class per operation.
+
+Another user's composition is a 404 on every route (selectors scope by owner).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
+from rest_framework.views import APIView
+
+from compositions import downloads, selectors, services
+from compositions.models import Composition
+from compositions.serializers import CompositionSerializer, CompositionStatusSerializer
+from ml.mood import MOOD_LABELS
+from ml.music.config import STYLES
+
+
+def _limit_reached(error: services.CompositionLimitReached) -> exceptions.Throttled:
+    return exceptions.Throttled(detail=str(error), code="too_many_in_flight")
+
+
+class CompositionListApi(APIView):
+    """The caller's compositions, newest first, filtered and paginated (limit/offset)."""
+
+    class FilterSerializer(serializers.Serializer):
+        mood = serializers.ChoiceField(choices=MOOD_LABELS, required=False)
+        style = serializers.ChoiceField(choices=STYLES, required=False)
+        status = serializers.ChoiceField(choices=Composition.Status.values, required=False)
+        favourite = serializers.BooleanField(required=False, allow_null=True, default=None)
+        created_from = serializers.DateField(required=False)
+        created_to = serializers.DateField(required=False)
+        q = serializers.CharField(required=False, max_length=120)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("mood", OpenApiTypes.STR, enum=list(MOOD_LABELS)),
+            OpenApiParameter("style", OpenApiTypes.STR, enum=list(STYLES)),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=Composition.Status.values),
+            OpenApiParameter("favourite", OpenApiTypes.BOOL),
+            OpenApiParameter("created_from", OpenApiTypes.DATE),
+            OpenApiParameter("created_to", OpenApiTypes.DATE),
+            OpenApiParameter("q", OpenApiTypes.STR, description="Part of the title."),
+            OpenApiParameter("limit", OpenApiTypes.INT),
+            OpenApiParameter("offset", OpenApiTypes.INT),
+        ],
+        responses={200: CompositionSerializer(many=True)},
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        queryset = selectors.composition_list(user=request.user, filters=filters.validated_data)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(CompositionSerializer(page, many=True).data)
+
+
+class CompositionCreateApi(APIView):
+    """Queue a composition for a mood: a label (and/or valence+arousal), the latest session,
+    or one session by id. Answers 202 with the queued composition; follow its progress on
+    /ws/notifications/ or poll its status URL."""
+
+    throttle_classes = [ScopedRateThrottle, UserRateThrottle]
+    throttle_scope = "compose"
+
+    class InputSerializer(serializers.Serializer):
+        mood = serializers.CharField(
+            required=False, max_length=32, help_text=f"One of {', '.join(MOOD_LABELS)}."
+        )
+        valence = serializers.FloatField(required=False, min_value=-1, max_value=1)
+        arousal = serializers.FloatField(required=False, min_value=-1, max_value=1)
+        from_latest_session = serializers.BooleanField(required=False, default=False)
+        session_id = serializers.IntegerField(required=False, min_value=1)
+        style = serializers.CharField(max_length=32, help_text=f"One of {', '.join(STYLES)}.")
+        bars = serializers.IntegerField(required=False, default=8, help_text="1 to 64.")
+        tempo = serializers.IntegerField(
+            required=False, allow_null=True, default=None, help_text="40 to 240 BPM."
+        )
+        seed = serializers.IntegerField(required=False, allow_null=True, default=None)
+        title = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+
+    @extend_schema(request=InputSerializer, responses={202: CompositionSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            composition = services.composition_create(user=request.user, **data.validated_data)
+        except services.CompositionLimitReached as error:
+            raise _limit_reached(error) from error
+        return Response(CompositionSerializer(composition).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CompositionCollectionApi(CompositionListApi, CompositionCreateApi):
+    """`/compositions/`: GET lists (CompositionListApi), POST creates (CompositionCreateApi)."""
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return [ScopedRateThrottle(), UserRateThrottle()]
+        return [UserRateThrottle()]
+
+
+class CompositionDetailApi(APIView):
+    """One of the caller's compositions."""
+
+    @extend_schema(responses={200: CompositionSerializer})
+    def get(self, request, composition_id: int):
+        composition = selectors.composition_get(user=request.user, composition_id=composition_id)
+        return Response(CompositionSerializer(composition).data)
+
+
+class CompositionDeleteApi(APIView):
+    """Delete one of the caller's compositions and its files."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, composition_id: int):
+        composition = selectors.composition_get(user=request.user, composition_id=composition_id)
+        services.composition_delete(composition=composition)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CompositionItemApi(CompositionDetailApi, CompositionDeleteApi):
+    """`/compositions/<id>/`: GET (CompositionDetailApi), DELETE (CompositionDeleteApi)."""
+
+
+class CompositionStatusApi(APIView):
+    """Where the composition's job is (for clients that poll instead of listening)."""
+
+    @extend_schema(responses={200: CompositionStatusSerializer})
+    def get(self, request, composition_id: int):
+        composition = selectors.composition_get(user=request.user, composition_id=composition_id)
+        return Response(CompositionStatusSerializer(composition).data)
+
+
+class CompositionRenameApi(APIView):
+    """Give a composition a new title."""
+
+    class InputSerializer(serializers.Serializer):
+        title = serializers.CharField(max_length=120, allow_blank=True)
+
+    @extend_schema(request=InputSerializer, responses={200: CompositionSerializer})
+    def post(self, request, composition_id: int):
+        composition = selectors.composition_get(user=request.user, composition_id=composition_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        composition = services.composition_rename(composition=composition, **data.validated_data)
+        return Response(CompositionSerializer(composition).data)
+
+
+class CompositionFavouriteApi(APIView):
+    """Mark (`{"favourite": true}`) or unmark a composition as a favourite."""
+
+    class InputSerializer(serializers.Serializer):
+        favourite = serializers.BooleanField()
+
+    @extend_schema(request=InputSerializer, responses={200: CompositionSerializer})
+    def post(self, request, composition_id: int):
+        composition = selectors.composition_get(user=request.user, composition_id=composition_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        composition = services.composition_favourite_set(composition=composition, **data.validated_data)
+        return Response(CompositionSerializer(composition).data)
+
+
+class _CompositionFileApi(APIView):
+    kind = ""
+    as_attachment = True
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 302: None, 409: None},
+        parameters=[
+            OpenApiParameter("download", OpenApiTypes.BOOL, description="Attachment (default) or inline.")
+        ],
+    )
+    def get(self, request, composition_id: int):
+        composition = selectors.composition_get(user=request.user, composition_id=composition_id)
+        inline = request.query_params.get("download", "").lower() in {"0", "false", "no"}
+        try:
+            return downloads.file_response(
+                composition=composition, kind=self.kind, as_attachment=self.as_attachment and not inline
+            )
+        except downloads.FileNotReady as error:
+            conflict = exceptions.APIException(detail=str(error), code="not_ready")
+            conflict.status_code = status.HTTP_409_CONFLICT
+            raise conflict from error
+
+
+class CompositionMidiApi(_CompositionFileApi):
+    """The MIDI file (streamed, or a redirect to a short-lived signed URL on S3)."""
+
+    kind = "midi"
+
+
+class CompositionAudioApi(_CompositionFileApi):
+    """The audio (OGG Vorbis); `?download=0` for inline playback in an audio element."""
+
+    kind = "audio"
+
+
+class CompositionPianoRollApi(_CompositionFileApi):
+    """The piano-roll picture (PNG), inline."""
+
+    kind = "piano_roll"
+    as_attachment = False

@@ -1,0 +1,91 @@
+"""Progress events of composition jobs, sent to the owner's channel-layer group `user.<id>`.
+
+Sending is best effort: channels_redis drops messages to a full channel, and a page may
+connect late, so the final state is always also readable from the database (the REST
+status endpoint, and the snapshot the notifications consumer sends on connect).
+
+Why a loop of our own: channels_redis keeps its connection pools per event loop. Calling
+`async_to_sync(layer.group_send)` from a Celery task creates a loop per call and leaves
+pools bound to dead loops ("Event loop is closed" on later calls, see STACK.md). Here one
+daemon thread per process owns one loop for the process's life (re-created after a fork),
+and every send is submitted to it, so the pools stay valid and are reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPE = "composition.progress"
+SEND_TIMEOUT_SECONDS = 5.0
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid: int | None = None
+
+
+def user_group(user_id: int) -> str:
+    """The channel-layer group every open page or app of this user listens to."""
+    return f"user.{user_id}"
+
+
+def _sender_loop() -> asyncio.AbstractEventLoop:
+    global _loop, _loop_pid
+    with _lock:
+        # A forked Celery pool child inherits the variable but not the thread: start anew.
+        if _loop is None or _loop_pid != os.getpid() or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=loop.run_forever, name="composition-progress", daemon=True)
+            thread.start()
+            _loop, _loop_pid = loop, os.getpid()
+        return _loop
+
+
+def _running_in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def composition_event(composition: Any) -> dict[str, Any]:
+    """The JSON payload describing a composition's progress (also used by snapshots)."""
+    return {
+        "id": composition.pk,
+        "title": composition.title,
+        "status": composition.status,
+        "stage": composition.stage,
+        "error": composition.error_message or None,
+        "duration_seconds": composition.duration_seconds,
+    }
+
+
+def publish(composition: Any) -> None:
+    """Tell the owner's open pages and apps where this composition's job is. Never raises."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": EVENT_TYPE, "event": composition_event(composition)}
+    group = user_group(composition.owner_id)
+    try:
+        if layer.__class__.__name__ == "InMemoryChannelLayer":
+            # Embedded mode: the layer lives in the server's own loop; hop onto it if we can.
+            from asgiref.sync import async_to_sync
+
+            if not _running_in_event_loop():
+                async_to_sync(layer.group_send)(group, message)
+            return
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _sender_loop())
+        future.result(timeout=SEND_TIMEOUT_SECONDS)
+    except Exception:
+        logger.warning(
+            "could not publish progress of composition %s to %s", composition.pk, group, exc_info=True
+        )

@@ -1,0 +1,73 @@
+"""How compositions look to API clients (shared by the list, detail and create APIs)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from compositions.models import Composition
+
+
+class MoodSerializer(serializers.Serializer):
+    label = serializers.CharField(source="mood_label")
+    valence = serializers.FloatField()
+    arousal = serializers.FloatField()
+
+
+class CompositionFilesSerializer(serializers.Serializer):
+    """Where to fetch the files (authenticated URLs; null until the composition is ready)."""
+
+    midi = serializers.SerializerMethodField()
+    audio = serializers.SerializerMethodField()
+    piano_roll = serializers.SerializerMethodField()
+
+    def _url(self, composition: Composition, field: str, route: str) -> str | None:
+        if not getattr(composition, field).name:
+            return None
+        return reverse(f"api:{route}", kwargs={"composition_id": composition.pk})
+
+    def get_midi(self, composition: Composition) -> str | None:
+        return self._url(composition, "midi_file", "composition-midi")
+
+    def get_audio(self, composition: Composition) -> str | None:
+        return self._url(composition, "audio_file", "composition-audio")
+
+    def get_piano_roll(self, composition: Composition) -> str | None:
+        return self._url(composition, "piano_roll", "composition-piano-roll")
+
+
+class CompositionSerializer(serializers.Serializer):
+    """A composition as clients see it."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    mood = MoodSerializer(source="*")
+    style = serializers.CharField()
+    tempo = serializers.IntegerField(allow_null=True)
+    bars = serializers.IntegerField()
+    seed = serializers.IntegerField()
+    status = serializers.CharField()
+    stage = serializers.CharField()
+    error = serializers.CharField(source="error_message", allow_blank=True)
+    duration_seconds = serializers.FloatField(allow_null=True)
+    metrics = serializers.JSONField()
+    favourite = serializers.BooleanField()
+    mood_session = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    files = CompositionFilesSerializer(source="*")
+
+    def get_mood_session(self, composition: Composition) -> int | None:
+        return getattr(composition, "mood_session_id", None)
+
+
+class CompositionStatusSerializer(serializers.Serializer):
+    """The small status document polling clients fetch."""
+
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    stage = serializers.CharField()
+    error = serializers.CharField(source="error_message", allow_blank=True)
+    duration_seconds = serializers.FloatField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    files = CompositionFilesSerializer(source="*")
