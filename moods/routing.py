@@ -1,1 +1,9 @@
-websocket_urlpatterns: list = []
+"""WebSocket routes of the moods app (collected by echoes_site/routing.py)."""
+
+from django.urls import path
+
+from moods.consumers import MoodSessionConsumer
+
+websocket_urlpatterns = [
+    path("ws/session/", MoodSessionConsumer.as_asgi()),
+]

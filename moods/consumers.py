@@ -1,0 +1,298 @@
+"""The live emotion session consumer at /ws/session/ (protocol: docs/websocket.md).
+
+Thin by design: it parses messages, keeps the connection's in-memory state
+(moods.live), runs inference on the process-wide pool (moods.inference) and calls the
+services to save readings and close the session. Nothing here blocks the event loop:
+frames are analysed in pool threads and database writes go through
+database_sync_to_async.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
+
+from ml.errors import MLError
+from moods import inference, protocol, services
+from moods.live import Frame, FrameSlot, LiveSession, result_message
+from moods.models import MoodSession
+
+logger = logging.getLogger(__name__)
+
+# One sweep task per process (and event loop): closes sessions left open by a server
+# that died; the first connection after a restart runs it at once.
+_sweeper: asyncio.Task | None = None
+
+
+async def _sweep_forever() -> None:
+    while True:
+        try:
+            closed = await database_sync_to_async(services.session_close_stale)()
+            if closed:
+                logger.info("closed %d stale mood sessions", closed)
+        except Exception:
+            logger.exception("stale mood session sweep failed")
+        await asyncio.sleep(max(1.0, services.stale_seconds() / 2))
+
+
+def _ensure_sweeper() -> None:
+    global _sweeper
+    if _sweeper is None or _sweeper.done():
+        _sweeper = asyncio.get_running_loop().create_task(_sweep_forever())
+
+
+class MoodSessionConsumer(AsyncWebsocketConsumer):
+    """One WebSocket connection: binary frames in, JSON results out."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        offered = self.scope.get("subprotocols") or []
+        subprotocol = protocol.SUBPROTOCOL if protocol.SUBPROTOCOL in offered else None
+        self.seq = 0
+        self.fps = protocol.DEFAULT_FPS
+        self.live: LiveSession | None = None
+        self.slot = FrameSlot()
+        self.tasks: list[asyncio.Task] = []
+        self.db_lock = asyncio.Lock()
+        if user is None or not user.is_authenticated:
+            # Accept, explain, close: a browser sees neither an HTTP 403 nor its reason,
+            # but it does see a close code (daphne drops close reasons, hence the frame).
+            await self.accept(subprotocol)
+            await self._send(
+                protocol.error_message(
+                    "unauthenticated",
+                    "Log in (session cookie) or send an API token (Authorization: Token <key> "
+                    "or subprotocol token.<key>).",
+                )
+            )
+            await self.close(code=protocol.CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.client = (
+            MoodSession.Client.TOKEN
+            if self.scope.get("auth_method") == "token"
+            else MoodSession.Client.COOKIE
+        )
+        await self.accept(subprotocol)
+        _ensure_sweeper()
+        inference.warm_up()
+        await self._start_session()
+        self.tasks = [
+            asyncio.create_task(self._analyse_forever()),
+            asyncio.create_task(self._flush_forever()),
+        ]
+        await self._send(
+            {
+                "type": "ready",
+                "protocol": protocol.SUBPROTOCOL,
+                "session_id": self.live.session_id,
+                "fps": self.fps,
+                "limits": {
+                    "max_frame_bytes": protocol.MAX_FRAME_BYTES,
+                    "max_frame_width": protocol.MAX_FRAME_WIDTH,
+                    "max_frame_height": protocol.MAX_FRAME_HEIGHT,
+                    "max_control_bytes": protocol.MAX_CONTROL_BYTES,
+                    "reading_seconds": services.reading_seconds(),
+                },
+            }
+        )
+
+    async def __call__(self, scope, receive, send):
+        # On a graceful server stop daphne cancels every consumer and waits for it:
+        # close the session then, instead of leaving it to the stale sweep.
+        try:
+            await super().__call__(scope, receive, send)
+        except asyncio.CancelledError:
+            for task in getattr(self, "tasks", []):
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._close_session(MoodSession.CloseReason.DISCONNECT))
+            raise
+
+    # -- session lifecycle ---------------------------------------------------------
+    async def _start_session(self) -> None:
+        session = await database_sync_to_async(services.session_start)(user=self.user, client=self.client)
+        self.live = LiveSession(session_id=session.pk)
+
+    async def _close_session(self, reason: str) -> MoodSession | None:
+        live, self.live = getattr(self, "live", None), None
+        if live is None or live.closed:
+            return None
+        live.closed = True
+        if self.slot.discard() is not None:
+            live.counters.dropped += 1
+        async with self.db_lock:
+            reading = live.take_reading(now=timezone.now())
+            return await database_sync_to_async(services.session_close)(
+                session_id=live.session_id, reason=reason, reading=reading, counters=live.counters.as_fields()
+            )
+
+    async def disconnect(self, code: int) -> None:
+        for task in getattr(self, "tasks", []):
+            task.cancel()
+        await self._close_session(MoodSession.CloseReason.DISCONNECT)
+
+    # -- incoming messages ---------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if bytes_data is not None:
+            await self._receive_frame(bytes_data)
+            return
+        try:
+            control = protocol.parse_control(text_data or "")
+        except protocol.ProtocolError as error:
+            await self._send(protocol.error_message(error.code, error.message))
+            return
+        await getattr(self, f"_on_{control.type}")(control)
+
+    async def _receive_frame(self, data: bytes) -> None:
+        # Runs for every binary message, at whatever rate the client sends: O(1) work and
+        # no waiting for analysis, so 500 frames/s from one client cost the event loop
+        # next to nothing; only the newest frame is kept.
+        self.seq += 1
+        live = self.live
+        if live is None:
+            await self._send(
+                protocol.error_message(
+                    "no_session", 'No session is running; send {"type": "start"}.', seq=self.seq
+                )
+            )
+            return
+        live.counters.received += 1
+        if len(data) == 0:
+            live.counters.rejected += 1
+            await self._send(
+                protocol.error_message("bad_frame", "The frame is empty (0 bytes).", seq=self.seq)
+            )
+            return
+        if len(data) > protocol.MAX_FRAME_BYTES:
+            live.counters.rejected += 1
+            await self._send(
+                protocol.error_message(
+                    "frame_too_large",
+                    f"The frame is {len(data):,} bytes; the limit is {protocol.MAX_FRAME_BYTES:,} bytes.",
+                    seq=self.seq,
+                )
+            )
+            return
+        if self.slot.offer(Frame(seq=self.seq, data=data, received_at=time.monotonic())) is not None:
+            live.counters.dropped += 1
+
+    async def _on_start(self, control: protocol.Control) -> None:
+        if self.live is None:
+            await self._start_session()
+        await self._send({"type": "started", "session_id": self.live.session_id})
+
+    async def _on_stop(self, control: protocol.Control) -> None:
+        session = await self._close_session(MoodSession.CloseReason.STOP)
+        if session is None:
+            await self._send(protocol.error_message("no_session", "No session is running."))
+            return
+        await self._send({"type": "stopped", "session": _session_summary(session)})
+
+    async def _on_ping(self, control: protocol.Control) -> None:
+        await self._send({"type": "pong", "t": control.echo, "server_time": timezone.now().isoformat()})
+
+    async def _on_options(self, control: protocol.Control) -> None:
+        self.fps = control.fps or self.fps
+        await self._send({"type": "options", "fps": self.fps})
+
+    # -- background tasks of the connection ----------------------------------------
+    async def _analyse_forever(self) -> None:
+        """Analyse the latest frame, at most `fps` frames a second, one at a time."""
+        loop = asyncio.get_running_loop()
+        next_start = 0.0
+        while True:
+            delay = next_start - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)  # frames arriving meanwhile replace each other
+            frame = await self.slot.take()
+            live = self.live
+            # 25% tolerance: a client sending at exactly `fps` never waits for jitter.
+            next_start = time.monotonic() + 0.8 / self.fps
+            try:
+                analysis = await loop.run_in_executor(
+                    inference.executor(), inference.analyze_frame, frame.data
+                )
+            except MLError as error:  # FrameDecodeError, FrameTooLarge: the client's fault
+                if live is not None:
+                    live.counters.rejected += 1
+                await self._send(protocol.error_message(_error_code(error), str(error), seq=frame.seq))
+                continue
+            except Exception:
+                logger.exception("analysis failed (session %s, seq %s)", live and live.session_id, frame.seq)
+                await self._send(
+                    protocol.error_message(
+                        "analysis_failed", "This frame could not be analysed.", seq=frame.seq
+                    )
+                )
+                continue
+            if live is None or live.closed:
+                continue  # the session was stopped while this frame was in analysis
+            mood = live.record(analysis, at=timezone.now())
+            latency_ms = (time.monotonic() - frame.received_at) * 1000.0
+            await self._send(
+                result_message(
+                    seq=frame.seq, analysis=analysis, mood=mood, latency_ms=latency_ms, counters=live.counters
+                )
+            )
+
+    async def _flush_forever(self) -> None:
+        """Every few seconds: save the window as a reading, with the counters (heartbeat)."""
+        while True:
+            await asyncio.sleep(services.reading_seconds())
+            live = self.live
+            if live is None:
+                continue
+            async with self.db_lock:
+                if live.closed:
+                    continue
+                try:
+                    await database_sync_to_async(services.session_record_reading)(
+                        session_id=live.session_id,
+                        reading=live.take_reading(now=timezone.now()),
+                        counters=live.counters.as_fields(),
+                    )
+                except Exception:
+                    logger.exception("saving a reading failed (session %s)", live.session_id)
+
+    # -- sending -------------------------------------------------------------------
+    async def _send(self, message: dict) -> None:
+        await self.send(text_data=protocol.dumps(message))
+
+
+def _error_code(error: Exception) -> str:
+    from ml.emotion.errors import FrameTooLarge
+
+    return "frame_too_large" if isinstance(error, FrameTooLarge) else "bad_frame"
+
+
+def _session_summary(session: MoodSession) -> dict:
+    return {
+        "id": session.pk,
+        "started_at": session.started_at.isoformat(),
+        "ended_at": session.ended_at.isoformat() if session.ended_at else None,
+        "dominant_mood": protocol.mood_payload(
+            None
+            if not session.dominant_mood
+            else _mood(session.dominant_mood, session.dominant_valence, session.dominant_arousal)
+        ),
+        "frames": {
+            "received": session.frames_received,
+            "analysed": session.frames_analysed,
+            "dropped": session.frames_dropped,
+            "rejected": session.frames_rejected,
+            "with_face": session.frames_with_face,
+        },
+    }
+
+
+def _mood(label: str, valence: float | None, arousal: float | None):
+    from ml.mood import Mood
+
+    return Mood(label, valence or 0.0, arousal or 0.0)

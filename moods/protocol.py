@@ -1,0 +1,113 @@
+"""The live-session WebSocket protocol (`echoes.v1`), without any I/O.
+
+docs/websocket.md is the user-facing description; this module is its executable form:
+limits, control-message parsing, and the JSON shapes the server sends.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ml.mood import Mood
+
+SUBPROTOCOL = "echoes.v1"
+
+# Frame limits (the issue's contract). Frames above MAX_FRAME_BYTES get an error frame;
+# daphne's own --websocket-max-message-size must be larger (we run it at 2 MiB) so a
+# slightly-too-large frame reaches us and gets a friendly error, while anything above
+# daphne's limit is cut off by daphne with close code 1009 before it is buffered.
+MAX_FRAME_BYTES = 1024 * 1024
+MAX_FRAME_WIDTH = 1920
+MAX_FRAME_HEIGHT = 1080
+MAX_FRAME_PIXELS = MAX_FRAME_WIDTH * MAX_FRAME_HEIGHT
+MAX_CONTROL_BYTES = 4096
+
+DEFAULT_FPS = 30.0
+MIN_FPS = 0.5
+MAX_FPS = 60.0
+
+# Close codes (4000-4999 are the application's own range).
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_SERVER_SHUTDOWN = 1012  # "service restart" (RFC 6455 registry)
+
+
+class ProtocolError(Exception):
+    """A message the client sent that we cannot act on; becomes an error frame."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Control:
+    """A parsed JSON control message."""
+
+    type: str
+    fps: float | None = None
+    echo: Any = None
+
+
+CONTROL_TYPES = ("start", "stop", "ping", "options")
+
+
+def parse_control(text: str) -> Control:
+    """Parse one text message; ProtocolError says what is wrong with it."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_CONTROL_BYTES:
+        raise ProtocolError(
+            "message_too_large",
+            f"Control messages are at most {MAX_CONTROL_BYTES} bytes; send frames as binary messages.",
+        )
+    if not text.strip():
+        raise ProtocolError(
+            "bad_message", 'The message is empty; send a JSON object such as {"type": "ping"}.'
+        )
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ProtocolError(
+            "bad_message",
+            "Text messages must be JSON control messages; send frames as binary JPEG, PNG or WebP.",
+        ) from None
+    if not isinstance(data, dict):
+        raise ProtocolError("bad_message", 'A control message must be a JSON object with a "type".')
+    kind = data.get("type")
+    if kind not in CONTROL_TYPES:
+        raise ProtocolError(
+            "unknown_type",
+            f"Unknown message type {str(kind)[:40]!r}; use one of: {', '.join(CONTROL_TYPES)}.",
+        )
+    if kind == "options":
+        fps = data.get("fps")
+        if fps is None:
+            raise ProtocolError("bad_options", 'options needs "fps" (frames per second to analyse).')
+        if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not MIN_FPS <= fps <= MAX_FPS:
+            raise ProtocolError("bad_options", f"fps must be a number from {MIN_FPS:g} to {MAX_FPS:g}.")
+        return Control(type="options", fps=float(fps))
+    if kind == "ping":
+        echo = data.get("t")
+        if echo is not None and not isinstance(echo, (int, float, str)):
+            raise ProtocolError("bad_message", 'ping\'s "t" must be a number or a string.')
+        return Control(type="ping", echo=echo)
+    return Control(type=kind)
+
+
+def error_message(code: str, message: str, *, seq: int | None = None) -> dict[str, Any]:
+    """An error frame; `seq` names the binary frame it is about, if any."""
+    body: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if seq is not None:
+        body["seq"] = seq
+    return body
+
+
+def mood_payload(mood: Mood | None) -> dict[str, Any] | None:
+    if mood is None:
+        return None
+    return {"label": mood.label, "valence": round(mood.valence, 4), "arousal": round(mood.arousal, 4)}
+
+
+def dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))

@@ -1,0 +1,144 @@
+"""Reads of the moods app: a user's sessions, their timelines, and mood history.
+
+Every selector takes the user and only ever sees that user's rows: another user's
+session is indistinguishable from a missing one (404).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+from ml.mood import Mood
+from moods.aggregation import dominant_mood_of, frame_counts, mood_distribution
+from moods.models import MoodReading, MoodSession
+
+Bucket = Literal["session", "hour", "day"]
+BUCKETS: tuple[str, ...] = ("session", "hour", "day")
+MAX_HISTORY_DAYS = 366
+
+
+def session_list(
+    *, user: User, started_after: datetime | None = None, started_before: datetime | None = None
+) -> QuerySet[MoodSession]:
+    """The user's sessions, newest first, optionally limited to a start-time range."""
+    sessions = MoodSession.objects.filter(user=user)
+    if started_after is not None:
+        sessions = sessions.filter(started_at__gte=started_after)
+    if started_before is not None:
+        sessions = sessions.filter(started_at__lt=started_before)
+    return sessions.order_by("-started_at", "-id")
+
+
+def session_get(*, user: User, session_id: int) -> MoodSession:
+    """One of the user's sessions; Http404 for a missing one or another user's."""
+    return get_object_or_404(MoodSession, pk=session_id, user=user)
+
+
+def session_readings(*, session: MoodSession) -> QuerySet[MoodReading]:
+    """A session's readings in time order (its timeline)."""
+    return session.readings.order_by("started_at", "id")
+
+
+def session_mood(*, session: MoodSession) -> Mood | None:
+    """A session's dominant mood: stored once closed, computed from readings while open."""
+    if session.ended_at is not None:
+        if not session.dominant_mood:
+            return None
+        return Mood(session.dominant_mood, session.dominant_valence, session.dominant_arousal)
+    return dominant_mood_of(session.readings.values_list("moods", flat=True))
+
+
+def session_latest_mood(*, user: User) -> Mood | None:
+    """The dominant mood of the user's latest session that has one (open or closed).
+
+    For "compose / recommend from my latest session". None when no session ever saw a
+    face or a gesture.
+    """
+    for session in session_list(user=user)[:20]:
+        mood = session_mood(session=session)
+        if mood is not None:
+            return mood
+    return None
+
+
+@dataclass(frozen=True)
+class MoodHistory:
+    """Mood over a time range: chart points, and the share of frames per mood."""
+
+    start: datetime
+    end: datetime
+    bucket: str
+    points: list[dict[str, Any]]
+    distribution: dict[str, float]
+    frames: dict[str, int]
+    sessions: int
+    dominant: Mood | None
+
+
+def _bucket_start(at: datetime, bucket: str) -> datetime:
+    if bucket == "hour":
+        return at.replace(minute=0, second=0, microsecond=0)
+    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def mood_history(*, user: User, start: datetime, end: datetime, bucket: Bucket = "session") -> MoodHistory:
+    """The user's mood between `start` and `end` (readings that started in the range).
+
+    `bucket` groups the timeline: one point per session (at its start), per hour or per
+    day (UTC). Each point is the dominant mood of its readings with its frame count;
+    buckets without a face or gesture are left out. ValueError for a bad range/bucket.
+    """
+    if bucket not in BUCKETS:
+        raise ValueError(f"bucket must be one of: {', '.join(BUCKETS)}.")
+    if end <= start:
+        raise ValueError("The end of the range must be after its start.")
+    if end - start > timedelta(days=MAX_HISTORY_DAYS):
+        raise ValueError(f"The range can span at most {MAX_HISTORY_DAYS} days.")
+    rows = (
+        MoodReading.objects.filter(session__user=user, started_at__gte=start, started_at__lt=end)
+        .order_by("started_at", "id")
+        .values_list("session_id", "session__started_at", "started_at", "moods")
+    )
+    groups: dict[Any, list[dict]] = defaultdict(list)
+    keys: dict[Any, datetime] = {}
+    sessions: set[int] = set()
+    tables: list[dict] = []
+    for session_id, session_started, started_at, moods in rows.iterator(chunk_size=2000):
+        sessions.add(session_id)
+        tables.append(moods)
+        key = session_id if bucket == "session" else _bucket_start(started_at, bucket)
+        keys.setdefault(key, session_started if bucket == "session" else key)
+        groups[key].append(moods)
+    points = []
+    for key, group in groups.items():
+        mood = dominant_mood_of(group)
+        if mood is None:
+            continue
+        point = {
+            "at": keys[key],
+            "mood": mood.label,
+            "valence": round(mood.valence, 4),
+            "arousal": round(mood.arousal, 4),
+            "frames": sum(frame_counts(group).values()),
+        }
+        if bucket == "session":
+            point["session_id"] = key
+        points.append(point)
+    points.sort(key=lambda p: p["at"])
+    return MoodHistory(
+        start=start,
+        end=end,
+        bucket=bucket,
+        points=points,
+        distribution=mood_distribution(tables),
+        frames=frame_counts(tables),
+        sessions=len(sessions),
+        dominant=dominant_mood_of(tables),
+    )
