@@ -1,0 +1,455 @@
+"""Import songs from CSV or JSON in the Spotify audio-features layout.
+
+Accepted columns (case-insensitive; aliases in brackets): track_name [title, name],
+artists [singers, artist] separated by ";", album_name [album], valence, energy, tempo,
+mode, track_genre [genre], language [lang], year, tags (";"-separated). Other columns of
+the Spotify layout (track_id, popularity, danceability, ...) are ignored.
+
+The file is streamed: rows are validated one by one and written in batches of
+`batch_size`, each batch in one transaction, so memory stays bounded and a row is
+either fully written (song + singers) or not at all. Bad rows are reported with their
+line numbers and reasons; good rows are kept. Rows are upserted on (title, singers,
+language), so importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.db import DatabaseError, transaction
+
+from accounts.languages import LANGUAGES, language_code
+from accounts.names import normalise_name
+from catalogue.services import MAX_SINGERS_PER_SONG, SongData, UpsertCounts, songs_upsert
+
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+MAX_REJECTED_KEPT = 1000
+csv.field_size_limit(1024 * 1024)
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "track_name": ("track_name", "title", "name", "song"),
+    "artists": ("artists", "singers", "artist", "singer"),
+    "album_name": ("album_name", "album"),
+    "track_genre": ("track_genre", "genre"),
+    "valence": ("valence",),
+    "energy": ("energy",),
+    "tempo": ("tempo", "bpm"),
+    "mode": ("mode",),
+    "language": ("language", "lang"),
+    "year": ("year", "release_year"),
+    "tags": ("tags",),
+}
+REQUIRED = ("track_name", "artists", "valence", "energy")
+
+
+class ImportRefused(Exception):
+    """The whole file cannot be imported (too large, wrong format, missing columns)."""
+
+
+class RowError(ValueError):
+    """One row is invalid; the message says why."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected_count: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_REJECTED_KEPT:
+            self.rejected.append(Rejected(line, reason))
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+# --- one row ---------------------------------------------------------------------------
+
+
+def _text(value: Any, name: str, max_length: int, *, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, (str, int, float)):
+        raise RowError(f"{name} must be text")
+    text = " ".join(str(value).split())
+    if "\ufffd" in text:
+        raise RowError(f"{name} contains bytes that are not valid text in the file's encoding")
+    if required and not text:
+        raise RowError(f"{name} is empty")
+    if len(text) > max_length:
+        raise RowError(f"{name} is longer than {max_length} characters")
+    return text
+
+
+def _number(value: Any, name: str, low: float, high: float, *, required: bool) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise RowError(f"{name} is missing")
+        return None
+    if isinstance(value, bool):
+        raise RowError(f"{name} must be a number, not {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise RowError(f"{name} must be a number, not {str(value)[:30]!r}") from None
+    if not math.isfinite(number) or not low <= number <= high:
+        raise RowError(f"{name} must be between {low:g} and {high:g}, not {number:g}")
+    return number
+
+
+def _mode(value: Any) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    key = str(value).strip().lower()
+    named = {"major": 1, "minor": 0, "1": 1, "0": 0, "1.0": 1, "0.0": 0}
+    if key not in named:
+        raise RowError(f"mode must be 1 (major) or 0 (minor), not {str(value)[:20]!r}")
+    return named[key]
+
+
+def _list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if not isinstance(value, str):
+        raise RowError("expected text separated by ';'")
+    return [part for part in value.split(";")]
+
+
+def clean_song(record: dict[str, Any], *, default_language: str | None = None) -> SongData:
+    """Validate one record (canonical column names) into SongData; RowError says what is wrong."""
+    problems: list[str] = []
+
+    def check(fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except RowError as error:
+            problems.append(str(error))
+            return None
+
+    title = check(lambda: _text(record.get("track_name"), "track_name", 200, required=True))
+    singers: list[str] = []
+    try:
+        raw_singers = [_text(s, "artists", 120) for s in _list(record.get("artists"))]
+        singers = [s for s in raw_singers if normalise_name(s)]
+        if not singers:
+            problems.append("artists is empty")
+        elif len(singers) > MAX_SINGERS_PER_SONG:
+            problems.append(f"more than {MAX_SINGERS_PER_SONG} artists")
+    except RowError as error:
+        problems.append(str(error))
+    raw_language = record.get("language")
+    if raw_language is None or not str(raw_language).strip():
+        raw_language = default_language
+    language = None
+    if raw_language is None or not str(raw_language).strip():
+        problems.append("language is missing (add a language column or pass --language)")
+    else:
+        language = language_code(str(raw_language))
+        if language is None:
+            problems.append(
+                f"unknown language {str(raw_language)[:20]!r} (use one of: {', '.join(LANGUAGES)})"
+            )
+    valence = check(lambda: _number(record.get("valence"), "valence", 0, 1, required=True))
+    energy = check(lambda: _number(record.get("energy"), "energy", 0, 1, required=True))
+    tempo = check(lambda: _number(record.get("tempo"), "tempo", 0, 400, required=False))
+    mode = check(lambda: _mode(record.get("mode")))
+    year = check(lambda: _number(record.get("year"), "year", 1000, 2100, required=False))
+    if year is not None and year != int(year):
+        problems.append("year must be a whole number")
+    album = check(lambda: _text(record.get("album_name"), "album_name", 200))
+    genre = check(lambda: _text(record.get("track_genre"), "track_genre", 60))
+    tags: list[str] = []
+    try:
+        tags = [t for t in (_text(t, "tags", 40) for t in _list(record.get("tags"))) if t][:20]
+    except RowError as error:
+        problems.append(str(error))
+    if problems:
+        raise RowError("; ".join(problems))
+    return SongData(
+        title=title,
+        singers=tuple(singers),
+        language=language,
+        valence=valence,
+        energy=energy,
+        album=album or "",
+        year=int(year) if year is not None else None,
+        genre=(genre or "").lower(),
+        # Spotify writes tempo 0 when it could not detect one: treat it as unknown.
+        tempo=round(tempo, 3) if tempo else None,
+        mode=mode,
+        tags=tuple(tags),
+    )
+
+
+# --- reading files ---------------------------------------------------------------------
+
+
+class _Progress:
+    """Bytes read so far, for the progress bar."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+
+def _canonical_columns(header: list[str]) -> dict[str, int]:
+    lowered = [h.strip().lower().lstrip("\ufeff") for h in header]
+    columns: dict[str, int] = {}
+    for canonical, names in ALIASES.items():
+        for name in names:
+            if name in lowered:
+                columns[canonical] = lowered.index(name)
+                break
+    return columns
+
+
+def _check_columns(present: set[str], default_language: str | None) -> None:
+    missing = [c for c in REQUIRED if c not in present]
+    if "language" not in present and not default_language:
+        missing.append("language (or pass --language)")
+    if missing:
+        raise ImportRefused(f"The file is missing required columns: {', '.join(missing)}.")
+
+
+def _csv_records(
+    handle: BinaryIO, encoding: str, default_language: str | None, progress: _Progress
+) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line, record, error) per CSV row; lines that do not decode are rejected, not fatal."""
+    bad_lines: dict[int, str] = {}
+
+    def lines() -> Iterator[str]:
+        for number, raw in enumerate(handle, start=1):
+            progress.bytes += len(raw)
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError as error:
+                bad_lines[number] = (
+                    f"not valid {encoding} (byte 0x{raw[error.start]:02x} at column {error.start + 1}); "
+                    "fix the file or pass --encoding"
+                )
+                text = raw.decode(encoding, errors="replace")
+            yield text.lstrip("\ufeff") if number == 1 else text
+
+    reader = csv.reader(lines())
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportRefused("The file is empty.") from None
+    except csv.Error as error:
+        raise ImportRefused(f"The header line is not valid CSV: {error}.") from None
+    if 1 in bad_lines:
+        raise ImportRefused(f"The header line is {bad_lines[1]}.")
+    columns = _canonical_columns(header)
+    _check_columns(set(columns), default_language)
+    previous_end = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield previous_end + 1, None, f"not valid CSV: {error}"
+            previous_end = reader.line_num
+            continue
+        start, previous_end = previous_end + 1, reader.line_num
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        broken = [bad_lines.pop(n) for n in range(start, previous_end + 1) if n in bad_lines]
+        if broken:
+            yield start, None, broken[0]
+        elif len(row) != len(header):
+            yield start, None, f"expected {len(header)} fields, found {len(row)}"
+        else:
+            yield start, {name: row[index] for name, index in columns.items()}, None
+
+
+def _json_records(
+    handle: BinaryIO, encoding: str, default_language: str | None, progress: _Progress
+) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line, record, error) per object of a JSON array or of JSON Lines, streamed in chunks."""
+    decoder = json.JSONDecoder()
+    text_decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    buffer, line_at_start, eof, checked_columns = "", 1, False, False
+    position = 0
+    is_array: bool | None = None
+
+    def more() -> bool:
+        nonlocal buffer, eof, position, line_at_start
+        chunk = handle.read(256 * 1024)
+        progress.bytes += len(chunk)
+        line_at_start += buffer.count("\n", 0, position)
+        buffer = buffer[position:] + text_decoder.decode(chunk, final=not chunk)
+        position = 0
+        eof = not chunk
+        return bool(chunk)
+
+    def skip(chars: str) -> None:
+        nonlocal position
+        while True:
+            while position < len(buffer) and buffer[position] in chars:
+                position += 1
+            if position < len(buffer) or not more():
+                return
+
+    more()
+    skip(" \t\r\n\ufeff")
+    if position >= len(buffer):
+        raise ImportRefused("The file is empty.")
+    is_array = buffer[position] == "["
+    if is_array:
+        position += 1
+    while True:
+        skip(" \t\r\n," if is_array else " \t\r\n")
+        if position >= len(buffer):
+            if is_array:
+                yield (
+                    line_at_start + buffer.count("\n", 0, position),
+                    None,
+                    "the JSON array is not closed with ]",
+                )
+            return
+        if is_array and buffer[position] == "]":
+            return
+        line = line_at_start + buffer.count("\n", 0, position)
+        try:
+            value, end = decoder.raw_decode(buffer, position)
+            if end >= len(buffer) and not eof:
+                raise json.JSONDecodeError("incomplete", buffer, end)  # may continue in the next chunk
+        except json.JSONDecodeError as error:
+            if not eof:
+                more()
+                continue
+            yield line, None, f"not valid JSON: {error.msg}"
+            return  # the rest of the file cannot be located reliably
+        position = end
+        if not isinstance(value, dict):
+            yield line, None, "each song must be a JSON object"
+            continue
+        lowered = {str(k).strip().lower(): v for k, v in value.items()}
+        record = {}
+        for canonical, names in ALIASES.items():
+            for name in names:
+                if name in lowered:
+                    record[canonical] = lowered[name]
+                    break
+        if not checked_columns:
+            # The first object decides whether the file has the layout at all.
+            _check_columns(set(record), default_language)
+            checked_columns = True
+        yield line, record, None
+
+
+# --- the import ------------------------------------------------------------------------
+
+
+def import_songs(
+    path: str | os.PathLike,
+    *,
+    default_language: str | None = None,
+    encoding: str = "utf-8",
+    batch_size: int = 1000,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress_bar: Callable[..., Any] | None = None,
+) -> ImportReport:
+    """Import a CSV or JSON file of songs; see the module docstring for the layout.
+
+    Raises ImportRefused when the whole file is unusable (too large, empty, missing
+    columns, unknown encoding or language); otherwise returns a report with rejected rows.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImportRefused(f"No such file: {path}.")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ImportRefused(
+            f"{path.name} is {size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:.0f} MB. "
+            "Split the file or raise the limit with --max-mb."
+        )
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ImportRefused(f"Unknown encoding {encoding!r}.") from None
+    if default_language is not None and language_code(default_language) is None:
+        raise ImportRefused(f"Unknown language {default_language!r}; use one of: {', '.join(LANGUAGES)}.")
+    default_language = language_code(default_language) if default_language else None
+
+    report = ImportReport()
+    started = time.perf_counter()
+    progress = _Progress()
+    bar = progress_bar(total=size, unit="B", unit_scale=True, desc=path.name) if progress_bar else None
+    seen: dict[tuple[str, str, str], int] = {}
+    batch: list[tuple[int, SongData]] = []
+    with path.open("rb") as handle:
+        head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        handle.seek(0)
+        is_json = path.suffix.lower() in {".json", ".jsonl", ".ndjson"} or head[:1] in (b"[", b"{")
+        reader = _json_records if is_json else _csv_records
+        for line, record, error in reader(handle, encoding, default_language, progress):
+            report.rows += 1
+            if error is None:
+                try:
+                    song = clean_song(record, default_language=default_language)
+                except RowError as row_error:
+                    error = str(row_error)
+                else:
+                    first = seen.setdefault(song.natural_key, line)
+                    if first != line:
+                        error = f"duplicate of line {first} (same title, singers and language)"
+            if error is not None:
+                report.reject(line, error)
+                continue
+            batch.append((line, song))
+            if len(batch) >= batch_size:
+                _flush(batch, report)
+                batch = []
+                if bar is not None:
+                    bar.update(progress.bytes - bar.n)
+        _flush(batch, report)
+    if bar is not None:
+        bar.update(progress.bytes - bar.n)
+        bar.close()
+    report.seconds = time.perf_counter() - started
+    report.rejected.sort(key=lambda r: r.line)
+    return report
+
+
+def _flush(batch: list[tuple[int, SongData]], report: ImportReport) -> None:
+    if not batch:
+        return
+    try:
+        counts = songs_upsert(songs=[song for _, song in batch])
+    except DatabaseError:
+        # Something in the batch broke a database rule: retry row by row to keep the rest.
+        counts = UpsertCounts()
+        for line, song in batch:
+            try:
+                with transaction.atomic():
+                    counts.add(songs_upsert(songs=[song]))
+            except DatabaseError as error:
+                report.reject(line, f"the database refused the row: {str(error).splitlines()[0][:200]}")
+    report.created += counts.created
+    report.updated += counts.updated
+    report.unchanged += counts.unchanged

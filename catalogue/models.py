@@ -1,0 +1,136 @@
+"""Songs, singers, listening events, and the per-listener state of the "lift" strategy."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, quote_plus
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.languages import LANGUAGE_CHOICES
+
+
+class Singer(models.Model):
+    """A performer; `key` is `accounts.names.normalise_name(name)`, as for favourite singers."""
+
+    name = models.CharField(max_length=120)
+    key = models.CharField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Song(models.Model):
+    """A catalogue entry (not generated music) with Spotify-style mood features.
+
+    `singers_key` ("a r rahman|shreya ghoshal", the sorted normalised singer keys) and
+    `singers_display` are denormalised copies of the many-to-many so that the recommender
+    can score thousands of candidates without a join; `catalogue.services` keeps them in
+    step with `singers`.
+    """
+
+    class Mode(models.IntegerChoices):
+        MINOR = 0, "minor"
+        MAJOR = 1, "major"
+
+    title = models.CharField(max_length=200)
+    title_key = models.CharField(max_length=200, editable=False)
+    singers = models.ManyToManyField(Singer, related_name="songs")
+    singers_key = models.CharField(max_length=500, editable=False)
+    singers_display = models.CharField(max_length=500, editable=False)
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
+    album = models.CharField(max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    genre = models.CharField(max_length=60, blank=True)
+    # Spotify audio-feature scales: valence and energy 0..1, tempo in BPM, mode 0/1.
+    valence = models.FloatField()
+    energy = models.FloatField()
+    tempo = models.FloatField(null=True, blank=True)
+    mode = models.PositiveSmallIntegerField(choices=Mode.choices, null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            # The natural key the importer upserts on.
+            models.UniqueConstraint(fields=["title_key", "singers_key", "language"], name="song_natural_key"),
+            models.CheckConstraint(condition=Q(valence__gte=0, valence__lte=1), name="song_valence_0_1"),
+            models.CheckConstraint(condition=Q(energy__gte=0, energy__lte=1), name="song_energy_0_1"),
+            models.CheckConstraint(
+                condition=Q(tempo__isnull=True) | Q(tempo__gt=0, tempo__lte=400),
+                name="song_tempo_range",
+            ),
+        ]
+        indexes = [
+            # The recommender's prefilter: language, then a valence/energy window.
+            models.Index(fields=["language", "valence", "energy"], name="song_lang_mood_idx"),
+            models.Index(fields=["valence", "energy"], name="song_mood_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} — {self.singers_display}"
+
+    @property
+    def search_query(self) -> str:
+        first_singer = self.singers_display.split(", ")[0] if self.singers_display else ""
+        return f"{self.title} {first_singer}".strip()
+
+    @property
+    def listen_url(self) -> str:
+        """A YouTube search for title + first singer (a search, never a guessed track id)."""
+        return f"https://www.youtube.com/results?search_query={quote_plus(self.search_query)}"
+
+    @property
+    def spotify_search_url(self) -> str:
+        return f"https://open.spotify.com/search/{quote(self.search_query)}"
+
+
+class ListeningEvent(models.Model):
+    """Something a listener did with a song; these change later rankings."""
+
+    class Kind(models.TextChoices):
+        PLAY = "play", "play"
+        LIKE = "like", "like"
+        SKIP = "skip", "skip"
+        FINISH = "finish", "finish"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listening_events"
+    )
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="listening_events")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # The mood the listener was in when the song was recommended (optional context).
+    mood = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="event_user_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.song_id}"
+
+
+class MoodLift(models.Model):
+    """Where a listener is on the "lift my mood" path: the step counter and its start mood.
+
+    Each "lift" recommendation advances `step`; the target valence rises with it. The path
+    restarts when the starting mood changes or after `catalogue.recommender.LIFT_IDLE`
+    without a lift request.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mood_lift")
+    start_mood = models.CharField(max_length=16)
+    start_valence = models.FloatField()
+    start_arousal = models.FloatField()
+    step = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"lift of {self.user_id} from {self.start_mood} at step {self.step}"
