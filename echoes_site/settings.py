@@ -126,7 +126,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, exactly the
+                # 5 s BZPOPMIN channels_redis blocks in: every idle consumer then dies
+                # with "Timeout reading from redis". Give the reads more time than that.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
                 "capacity": 500,
                 "expiry": 60,
                 "group_expiry": 86400,
