@@ -1,3 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from catalogue import api
+
+urlpatterns = [
+    path("songs/", api.SongListApi.as_view(), name="song-list"),
+    path("songs/<int:song_id>/", api.SongDetailApi.as_view(), name="song-detail"),
+    path("singers/", api.SingerListApi.as_view(), name="singer-list"),
+    path("recommendations/", api.RecommendationsApi.as_view(), name="recommendations"),
+    path("listening-events/", api.ListeningEventListApi.as_view(), name="listening-event-list"),
+    path(
+        "listening-events/<int:event_id>/",
+        api.ListeningEventDetailApi.as_view(),
+        name="listening-event-detail",
+    ),
+]

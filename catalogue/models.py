@@ -74,12 +74,22 @@ class Song(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} — {self.singers_display}"
+        return f"{self.title} — {self.singers_text}"
+
+    @property
+    def singer_names(self) -> list[str]:
+        """Singer names in source order (lead first); stored joined by "; " because ";"
+        can never be inside a name (the importer splits on it) while "," can ("Earth, Wind & Fire")."""
+        return [name for name in self.singers_display.split("; ") if name]
+
+    @property
+    def singers_text(self) -> str:
+        return ", ".join(self.singer_names)
 
     @property
     def search_query(self) -> str:
-        first_singer = self.singers_display.split(", ")[0] if self.singers_display else ""
-        return f"{self.title} {first_singer}".strip()
+        names = self.singer_names
+        return f"{self.title} {names[0] if names else ''}".strip()
 
     @property
     def listen_url(self) -> str:

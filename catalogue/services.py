@@ -107,7 +107,7 @@ def songs_upsert(*, songs: Sequence[SongData]) -> UpsertCounts:
     to_update: list[Song] = []
     for data in songs:
         keys = data.singer_keys
-        display = ", ".join(singers[k].name for k in _display_order(data, keys))
+        display = "; ".join(singers[k].name for k in _display_order(data, keys))
         values = _field_values(data, display)
         song = existing.get(data.natural_key)
         if song is None:
@@ -213,3 +213,17 @@ def language_or_error(value: str) -> str:
     if code is None:
         raise ValidationError({"language": [f"Unknown language: {value!r}."]})
     return code
+
+
+@transaction.atomic
+def song_singers_sync(*, song: Song) -> Song:
+    """Refresh the denormalised singer fields after the many-to-many changed (e.g. in the admin)."""
+    singers = list(song.singers.all())
+    listed = song.singer_names
+    # Keep the previous order for singers still there, then the new ones by name.
+    order = {name: i for i, name in enumerate(listed)}
+    singers.sort(key=lambda s: (order.get(s.name, len(order)), s.name))
+    song.singers_key = "|".join(sorted(s.key for s in singers))
+    song.singers_display = "; ".join(s.name for s in singers)
+    song.save(update_fields=["singers_key", "singers_display", "updated_at"])
+    return song

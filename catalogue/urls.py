@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from catalogue import views
 
 app_name = "catalogue"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.recommendations, name="recommendations"),
+    path("events/", views.event_create, name="event-create"),
+    path("history/", views.history, name="history"),
+]

@@ -1,0 +1,209 @@
+"""REST endpoints of the catalogue: thin, one class per operation."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.languages import LANGUAGES
+from catalogue.models import ListeningEvent
+from catalogue.recommender import MAX_LIMIT, STRATEGIES, recommend
+from catalogue.selectors import (
+    listening_event_get,
+    listening_event_list,
+    mood_resolve,
+    singer_list,
+    song_get,
+    song_list,
+)
+from catalogue.serializers import ListeningEventSerializer, SongSerializer
+from catalogue.services import listening_event_create, listening_event_delete
+from ml.mood import MOOD_LABELS
+
+
+def _paginated(request, view, queryset, serializer_class):
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class SongListApi(APIView):
+    """Songs of the catalogue with filters (paginated with limit/offset)."""
+
+    class FilterSerializer(serializers.Serializer):
+        q = serializers.CharField(
+            required=False, max_length=100, help_text="Text in title, singers or album."
+        )
+        language = serializers.CharField(required=False, max_length=20)
+        singer = serializers.CharField(required=False, max_length=120)
+        genre = serializers.CharField(required=False, max_length=60)
+        mood = serializers.ChoiceField(required=False, choices=MOOD_LABELS)
+        year_min = serializers.IntegerField(required=False, min_value=0, max_value=3000)
+        year_max = serializers.IntegerField(required=False, min_value=0, max_value=3000)
+        valence_min = serializers.FloatField(required=False, min_value=0, max_value=1)
+        valence_max = serializers.FloatField(required=False, min_value=0, max_value=1)
+        energy_min = serializers.FloatField(required=False, min_value=0, max_value=1)
+        energy_max = serializers.FloatField(required=False, min_value=0, max_value=1)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: SongSerializer(many=True)})
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return _paginated(request, self, song_list(filters=filters.validated_data), SongSerializer)
+
+
+class SongDetailApi(APIView):
+    """One song."""
+
+    @extend_schema(responses={200: SongSerializer})
+    def get(self, request, song_id: int):
+        return Response(SongSerializer(song_get(song_id=song_id)).data)
+
+
+class SingerListApi(APIView):
+    """Singers in the catalogue with how many songs each has."""
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        song_count = serializers.IntegerField()
+
+    @extend_schema(responses={200: OutputSerializer(many=True)})
+    def get(self, request):
+        q = str(request.query_params.get("q", ""))[:120]
+        return _paginated(request, self, singer_list(q=q), self.OutputSerializer)
+
+
+class RecommendationsApi(APIView):
+    """Ranked songs for a mood, each with a reason.
+
+    The mood comes from `session` (one of your live sessions), or `valence` + `arousal`
+    (-1..1), or `mood` (a label); with none, your latest session's mood or neutral.
+    POST and GET take the same fields (GET as query parameters). Every "lift" request
+    moves the target one step further up in valence.
+    """
+
+    class InputSerializer(serializers.Serializer):
+        mood = serializers.CharField(
+            required=False, max_length=20, help_text=f"One of: {', '.join(MOOD_LABELS)}."
+        )
+        valence = serializers.FloatField(required=False, min_value=-1, max_value=1)
+        arousal = serializers.FloatField(required=False, min_value=-1, max_value=1)
+        session = serializers.IntegerField(required=False, min_value=1, help_text="A live session id.")
+        strategy = serializers.ChoiceField(choices=STRATEGIES, default="match")
+        limit = serializers.IntegerField(default=20, min_value=1, max_value=MAX_LIMIT)
+        languages = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=200,
+            help_text="Comma-separated language codes overriding your profile's (e.g. 'te,ta').",
+        )
+
+        def validate_languages(self, value: str) -> list[str]:
+            codes = [code.strip().lower() for code in value.split(",") if code.strip()]
+            unknown = [code for code in codes if code not in LANGUAGES]
+            if unknown:
+                raise serializers.ValidationError(f"Unknown language: {', '.join(unknown)}.")
+            return codes
+
+    class OutputSerializer(serializers.Serializer):
+        class MoodSerializer(serializers.Serializer):
+            label = serializers.CharField()
+            valence = serializers.FloatField()
+            arousal = serializers.FloatField()
+
+        class ItemSerializer(serializers.Serializer):
+            rank = serializers.IntegerField()
+            song = SongSerializer()
+            score = serializers.FloatField()
+            mood_fit = serializers.FloatField()
+            reason = serializers.CharField()
+
+        mood = MoodSerializer()
+        strategy = serializers.CharField()
+        target_mood = serializers.CharField(allow_null=True)
+        lift_step = serializers.IntegerField(allow_null=True)
+        results = ItemSerializer(many=True)
+
+    @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer})
+    def get(self, request):
+        return self._recommend(request, request.query_params)
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request):
+        return self._recommend(request, request.data)
+
+    def _recommend(self, request, data):
+        form = self.InputSerializer(data=data)
+        form.is_valid(raise_exception=True)
+        values = form.validated_data
+        mood = mood_resolve(
+            user=request.user,
+            label=values.get("mood"),
+            valence=values.get("valence"),
+            arousal=values.get("arousal"),
+            session_id=values.get("session"),
+        )
+        results = recommend(
+            user=request.user,
+            mood=mood,
+            strategy=values["strategy"],
+            limit=values["limit"],
+            languages=values.get("languages") or None,
+        )
+        body = {
+            "mood": mood.to_dict(),
+            "strategy": values["strategy"],
+            "target_mood": results[0].target_mood if results else None,
+            "lift_step": results[0].lift_step if results else None,
+            "results": [
+                {"rank": rank, "song": r.song, "score": r.score, "mood_fit": r.mood_fit, "reason": r.reason}
+                for rank, r in enumerate(results, start=1)
+            ],
+        }
+        return Response(self.OutputSerializer(body).data)
+
+
+class ListeningEventListApi(APIView):
+    """Your listening history (GET, newest first, `kind` filter) and recording an event (POST)."""
+
+    class InputSerializer(serializers.Serializer):
+        song = serializers.IntegerField(min_value=1)
+        kind = serializers.ChoiceField(choices=ListeningEvent.Kind.choices)
+        mood = serializers.ChoiceField(choices=MOOD_LABELS, required=False, allow_blank=True)
+
+    @extend_schema(responses={200: ListeningEventSerializer(many=True)})
+    def get(self, request):
+        kind = request.query_params.get("kind") or None
+        return _paginated(
+            request, self, listening_event_list(user=request.user, kind=kind), ListeningEventSerializer
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: ListeningEventSerializer})
+    def post(self, request):
+        form = self.InputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        values = form.validated_data
+        song = song_get(song_id=values["song"])
+        event = listening_event_create(
+            user=request.user, song=song, kind=values["kind"], mood=values.get("mood", "")
+        )
+        return Response(ListeningEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class ListeningEventDetailApi(APIView):
+    """One of your listening events (another listener's is 404); DELETE forgets it."""
+
+    @extend_schema(responses={200: ListeningEventSerializer})
+    def get(self, request, event_id: int):
+        return Response(
+            ListeningEventSerializer(listening_event_get(user=request.user, event_id=event_id)).data
+        )
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, event_id: int):
+        listening_event_delete(event=listening_event_get(user=request.user, event_id=event_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

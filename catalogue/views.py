@@ -1,0 +1,72 @@
+"""Catalogue pages: recommendations (with play / like / skip) and listening history."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from catalogue.forms import EventForm, RecommendForm
+from catalogue.recommender import recommend
+from catalogue.selectors import listening_event_list, mood_resolve, song_get
+from catalogue.services import listening_event_create
+
+HISTORY_PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def recommendations(request):
+    form = RecommendForm(request.GET or None)
+    label, strategy = None, "match"
+    if form.is_bound and form.is_valid():
+        label = form.cleaned_data["mood"] or None
+        strategy = form.cleaned_data["strategy"]
+    mood = mood_resolve(user=request.user, label=label)
+    results = recommend(user=request.user, mood=mood, strategy=strategy, limit=20)
+    return render(
+        request,
+        "catalogue/recommendations.html",
+        {
+            "form": form if form.is_bound else RecommendForm(initial={"strategy": "match"}),
+            "mood": mood,
+            "strategy": strategy,
+            "results": results,
+            "lift_step": results[0].lift_step if results else None,
+            "target_mood": results[0].target_mood if results else None,
+            "event_api_url": reverse("api:listening-event-list"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def event_create(request):
+    form = EventForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Choose a song and one of play, like, skip, finish.")
+    song = song_get(song_id=form.cleaned_data["song"])
+    listening_event_create(
+        user=request.user, song=song, kind=form.cleaned_data["kind"], mood=form.cleaned_data["mood"]
+    )
+    verb = {"play": "Playing", "like": "Liked", "skip": "Skipped", "finish": "Finished"}[
+        form.cleaned_data["kind"]
+    ]
+    messages.success(request, f"{verb}: {song.title}.")
+    target = form.cleaned_data["next"]
+    if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("catalogue:recommendations")
+    return redirect(target)
+
+
+@login_required
+@require_GET
+def history(request):
+    events = listening_event_list(user=request.user)
+    page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "catalogue/history.html", {"page": page})
