@@ -28,7 +28,7 @@ from compositions import services
 
 logger = logging.getLogger(__name__)
 
-QUEUE = "compositions"
+QUEUE = settings.COMPOSITIONS_QUEUE  # "compositions" unless tests isolate their own
 MAX_RETRIES = 3
 # Errors that may pass by themselves: a database restart, a storage hiccup or a full disk
 # being cleared, S3 throttling or a network blip. ml errors (bad input, missing weights)

@@ -164,6 +164,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 CELERY_TASK_DEFAULT_QUEUE = "default"
 
 # --- Compositions (jobs on the "compositions" queue; see docs/compositions.md) ---------
+COMPOSITIONS_QUEUE = env("COMPOSITIONS_QUEUE", "compositions")
 COMPOSITIONS_MAX_IN_FLIGHT = env_int("COMPOSITIONS_MAX_IN_FLIGHT", 3)  # per user
 COMPOSITION_SOFT_TIME_LIMIT = env_int("COMPOSITION_SOFT_TIME_LIMIT", 60)  # seconds
 COMPOSITION_TIME_LIMIT = env_int("COMPOSITION_TIME_LIMIT", 90)
