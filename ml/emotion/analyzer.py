@@ -70,23 +70,17 @@ class FrameAnalysis:
         return {
             "face_box": list(self.face_box) if self.face_box is not None else None,
             "emotions": (
-                {k: round(v, 4) for k, v in self.emotions.items()}
-                if self.emotions is not None
-                else None
+                {k: round(v, 4) for k, v in self.emotions.items()} if self.emotions is not None else None
             ),
             "emotion": self.emotion,
             "gesture": self.gesture,
             "faces": self.faces,
             "hands": self.hands,
-            "face_score": round(self.face_score, 4)
-            if self.face_score is not None
-            else None,
+            "face_score": round(self.face_score, 4) if self.face_score is not None else None,
             "image_size": list(self.image_size),
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
             "frame_index": self.frame_index,
-            "timestamp_ms": (
-                round(self.timestamp_ms, 1) if self.timestamp_ms is not None else None
-            ),
+            "timestamp_ms": (round(self.timestamp_ms, 1) if self.timestamp_ms is not None else None),
         }
 
 
@@ -188,9 +182,7 @@ class FrameAnalyzer:
         timings: dict[str, float] = {}
         start = time.perf_counter()
         if isinstance(image, (bytes, bytearray, memoryview)):
-            rgb = decode_image(
-                image, max_bytes=self.max_bytes, max_pixels=self.max_pixels
-            )
+            rgb = decode_image(image, max_bytes=self.max_bytes, max_pixels=self.max_pixels)
         else:
             rgb = as_rgb(image, bgr=bgr, max_pixels=self.max_pixels)
         timings["decode"] = _ms(start)
@@ -240,9 +232,7 @@ class FrameAnalyzer:
             hands=hands,
         )
 
-    def _gesture(
-        self, rgb: np.ndarray, width: int, height: int
-    ) -> tuple[str | None, int]:
+    def _gesture(self, rgb: np.ndarray, width: int, height: int) -> tuple[str | None, int]:
         result = self._hands.process(rgb)
         found = result.multi_hand_landmarks or []
         # With several hands, the first one showing a gesture counts.
@@ -265,9 +255,7 @@ def thread_analyzer() -> FrameAnalyzer:
     return analyzer
 
 
-def analyze(
-    image: np.ndarray | bytes | bytearray | memoryview, *, bgr: bool = False
-) -> FrameAnalysis:
+def analyze(image: np.ndarray | bytes | bytearray | memoryview, *, bgr: bool = False) -> FrameAnalysis:
     """Analyse one image with this thread's FrameAnalyzer (still-image mode).
 
     Accepts an RGB array (BGR with `bgr=True`), or encoded JPEG/PNG/WebP bytes.

@@ -39,28 +39,20 @@ def decode_image(
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise FrameDecodeError(
-            f"Expected the encoded image as bytes, got {type(data).__name__}."
-        )
+        raise FrameDecodeError(f"Expected the encoded image as bytes, got {type(data).__name__}.")
     size = len(data)
     if size == 0:
         raise FrameDecodeError("The frame is empty (0 bytes).")
     if size > max_bytes:
-        raise FrameTooLarge(
-            f"The image is {size:,} bytes; the limit is {max_bytes:,} bytes."
-        )
+        raise FrameTooLarge(f"The image is {size:,} bytes; the limit is {max_bytes:,} bytes.")
     try:
         image = Image.open(io.BytesIO(bytes(data)))
     except UnidentifiedImageError:
-        raise FrameDecodeError(
-            "The data is not an image we can read; send JPEG, PNG or WebP."
-        ) from None
-    except Exception as error:  # noqa: BLE001 - PIL raises assorted types on garbage
+        raise FrameDecodeError("The data is not an image we can read; send JPEG, PNG or WebP.") from None
+    except Exception as error:
         raise FrameDecodeError(f"The image header cannot be read ({error}).") from None
     if image.format not in ACCEPTED_FORMATS:
-        raise FrameDecodeError(
-            f"{image.format} images are not accepted; send JPEG, PNG or WebP."
-        )
+        raise FrameDecodeError(f"{image.format} images are not accepted; send JPEG, PNG or WebP.")
     width, height = image.size
     check_pixels(width, height, max_pixels)
     try:
@@ -69,10 +61,8 @@ def decode_image(
         if image.mode != "RGB":
             image = image.convert("RGB")
         array = np.asarray(image, dtype=np.uint8)
-    except Exception as error:  # noqa: BLE001 - truncated: OSError, SyntaxError, zlib.error
-        raise FrameDecodeError(
-            f"The {image.format} image is truncated or corrupt ({error})."
-        ) from None
+    except Exception as error:
+        raise FrameDecodeError(f"The {image.format} image is truncated or corrupt ({error}).") from None
     if array.ndim != 3 or array.shape[2] != 3 or array.size == 0:
         raise FrameDecodeError("The image decoded to an unexpected shape.")
     return np.ascontiguousarray(array)
@@ -82,14 +72,11 @@ def check_pixels(width: int, height: int, max_pixels: int) -> None:
     """Raise FrameTooLarge when width x height exceeds max_pixels."""
     if width * height > max_pixels:
         raise FrameTooLarge(
-            f"The image is {width}x{height} ({width * height:,} pixels); "
-            f"the limit is {max_pixels:,} pixels."
+            f"The image is {width}x{height} ({width * height:,} pixels); the limit is {max_pixels:,} pixels."
         )
 
 
-def as_rgb(
-    image: np.ndarray, *, bgr: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> np.ndarray:
+def as_rgb(image: np.ndarray, *, bgr: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Validate an image array and return it as a C-contiguous RGB uint8 array.
 
     Accepts (H, W) grayscale, (H, W, 1), (H, W, 3) RGB (or BGR with `bgr=True`) and
@@ -97,15 +84,12 @@ def as_rgb(
     for other shapes or an empty array, FrameTooLarge above `max_pixels`.
     """
     if not isinstance(image, np.ndarray):
-        raise FrameDecodeError(
-            f"Expected an image array or encoded bytes, got {type(image).__name__}."
-        )
+        raise FrameDecodeError(f"Expected an image array or encoded bytes, got {type(image).__name__}.")
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
         raise FrameDecodeError(
-            f"Expected an image array of shape (H, W), (H, W, 3) or (H, W, 4), "
-            f"got {image.shape}."
+            f"Expected an image array of shape (H, W), (H, W, 3) or (H, W, 4), got {image.shape}."
         )
     height, width = image.shape[:2]
     if height == 0 or width == 0:

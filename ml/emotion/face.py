@@ -72,9 +72,7 @@ def detections_from_result(result, width: int, height: int) -> list[FaceDetectio
             score=float(detection.score[0]) if detection.score else 0.0,
             keypoints=keypoints,
         )
-        if (
-            face.box(width, height) is not None
-        ):  # a box wholly outside the frame is noise
+        if face.box(width, height) is not None:  # a box wholly outside the frame is noise
             faces.append(face)
     faces.sort(key=lambda f: f.area, reverse=True)
     return faces

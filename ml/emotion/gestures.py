@@ -19,18 +19,20 @@ GESTURES: dict[str, str] = {
     "thumbs_up": "More of this: I like this mood, lift it a little (valence up).",
     "thumbs_down": "Not this: I dislike this mood, steer away from it (valence down).",
     "open_palm": "Calm me down: slower and softer (arousal down, towards calm).",
-    "fist": "Pump it up: more energy (arousal up).",
-    "victory": "Celebrate: joyful and upbeat (valence and arousal up, towards excited).",
+    "fist": "Pump it up: more energy and drive (arousal up).",
+    "victory": "Celebrate: joyful and upbeat (valence and arousal up).",
     "pointing": "Hold it: keep the current mood steady (the face is ignored while pointing).",
 }
 
-# name -> (valence, arousal) nudge added to the frame's mood by the MoodTracker.
+# name -> (valence, arousal) nudge the MoodTracker adds to the face's mood while the
+# gesture is shown. From a neutral face: open palm lands in calm, fist in excited,
+# victory in happy; thumbs up/down only shift valence.
 GESTURE_EFFECTS: dict[str, tuple[float, float]] = {
     "thumbs_up": (0.30, 0.00),
     "thumbs_down": (-0.30, 0.00),
-    "open_palm": (0.10, -0.40),
-    "fist": (0.00, 0.40),
-    "victory": (0.30, 0.30),
+    "open_palm": (0.20, -0.40),
+    "fist": (0.15, 0.45),
+    "victory": (0.30, 0.40),
     "pointing": (0.00, 0.00),
 }
 
@@ -90,11 +92,7 @@ def finger_state(points: np.ndarray, finger: str) -> Finger:
     dip_angle = _angle(pip, dip, tip)
     tip_reach = np.linalg.norm(tip - wrist)
     pip_reach = np.linalg.norm(pip - wrist)
-    if (
-        pip_angle >= STRAIGHT_PIP
-        and dip_angle >= STRAIGHT_DIP
-        and tip_reach > pip_reach
-    ):
+    if pip_angle >= STRAIGHT_PIP and dip_angle >= STRAIGHT_DIP and tip_reach > pip_reach:
         return Finger.EXTENDED
     if tip_reach < pip_reach or pip_angle < FOLDED_PIP:
         return Finger.FOLDED
@@ -107,10 +105,7 @@ def thumb_extended(points: np.ndarray) -> bool:
     palm = np.linalg.norm(points[FINGERS["middle"][0]] - points[WRIST])
     if palm < 1e-9:
         return False
-    straight = (
-        _angle(cmc, mcp, ip) >= STRAIGHT_THUMB
-        and _angle(mcp, ip, tip) >= STRAIGHT_THUMB
-    )
+    straight = _angle(cmc, mcp, ip) >= STRAIGHT_THUMB and _angle(mcp, ip, tip) >= STRAIGHT_THUMB
     # Folded across the palm, the tip sits near the index/middle knuckles.
     away = np.linalg.norm(tip - points[FINGERS["index"][0]]) > 0.6 * palm
     return bool(straight and away)
@@ -151,11 +146,7 @@ def classify_gesture(points: np.ndarray) -> str | None:
         if _between(direction, np.array([0.0, 1.0])) <= THUMB_VERTICAL_DEGREES:
             return "thumbs_down"
         return None  # thumb out sideways: no agreed meaning
-    if (
-        extended == {"index", "middle"}
-        and folded == {"ring", "pinky"}
-        and not thumb_out
-    ):
+    if extended == {"index", "middle"} and folded == {"ring", "pinky"} and not thumb_out:
         index_dir = points[8] - points[5]
         middle_dir = points[12] - points[9]
         if _between(index_dir, middle_dir) >= VICTORY_SPREAD_DEGREES:

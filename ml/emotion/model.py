@@ -72,14 +72,10 @@ def _load_keras_function():
                 _quiet_tensorflow()
                 import tensorflow as tf
 
-                model = tf.keras.models.load_model(
-                    _model_file(KERAS_FILE), compile=False
-                )
+                model = tf.keras.models.load_model(_model_file(KERAS_FILE), compile=False)
 
                 @tf.function(
-                    input_signature=[
-                        tf.TensorSpec([None, INPUT_SIZE, INPUT_SIZE, 1], tf.float32)
-                    ],
+                    input_signature=[tf.TensorSpec([None, INPUT_SIZE, INPUT_SIZE, 1], tf.float32)],
                     reduce_retracing=True,
                 )
                 def predict(batch):
@@ -108,9 +104,7 @@ class EmotionCNN:
 
     def __init__(self, backend: Backend = "tflite") -> None:
         if backend not in BACKENDS:
-            raise ValueError(
-                f"Unknown emotion model backend {backend!r}; use one of {BACKENDS}."
-            )
+            raise ValueError(f"Unknown emotion model backend {backend!r}; use one of {BACKENDS}.")
         self.backend = backend
         self._interpreter = None
         self._function = None
@@ -121,9 +115,7 @@ class EmotionCNN:
             with warnings.catch_warnings():
                 # tf.lite.Interpreter warns it moves to ai_edge_litert in TF 2.20; we pin 2.19.
                 warnings.simplefilter("ignore")
-                interpreter = tf.lite.Interpreter(
-                    model_content=_load_tflite_bytes(), num_threads=1
-                )
+                interpreter = tf.lite.Interpreter(model_content=_load_tflite_bytes(), num_threads=1)
             interpreter.allocate_tensors()
             self._input = interpreter.get_input_details()[0]["index"]
             self._output = interpreter.get_output_details()[0]["index"]
@@ -155,4 +147,4 @@ class EmotionCNN:
     def probabilities(self, face: np.ndarray) -> dict[str, float]:
         """The 7 probabilities of one uint8 64x64 grayscale face, in EMOTIONS order."""
         probs = self.predict(face[None])[0]
-        return {name: float(p) for name, p in zip(EMOTIONS, probs)}
+        return {name: float(p) for name, p in zip(EMOTIONS, probs, strict=True)}

@@ -131,9 +131,7 @@ class MoodTracker:
         if nearest == self._label:
             self._candidate, self._candidate_frames = None, 0
             return
-        gain = math.dist(point, MOOD_PROTOTYPES[self._label]) - math.dist(
-            point, MOOD_PROTOTYPES[nearest]
-        )
+        gain = math.dist(point, MOOD_PROTOTYPES[self._label]) - math.dist(point, MOOD_PROTOTYPES[nearest])
         if gain < self.margin:
             self._candidate, self._candidate_frames = None, 0
             return
