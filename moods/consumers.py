@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 
@@ -56,6 +57,9 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
         subprotocol = protocol.SUBPROTOCOL if protocol.SUBPROTOCOL in offered else None
         self.seq = 0
         self.fps = protocol.DEFAULT_FPS
+        self.hands_every = protocol.DEFAULT_HANDS_EVERY
+        self.analysed = 0  # frames analysed on this connection (for hands_every)
+        self.last_gesture: tuple[str | None, int] = (None, 0)
         self.live: LiveSession | None = None
         self.slot = FrameSlot()
         self.tasks: list[asyncio.Task] = []
@@ -93,6 +97,7 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
                 "protocol": protocol.SUBPROTOCOL,
                 "session_id": self.live.session_id,
                 "fps": self.fps,
+                "hands_every": self.hands_every,
                 "limits": {
                     "max_frame_bytes": protocol.MAX_FRAME_BYTES,
                     "max_frame_width": protocol.MAX_FRAME_WIDTH,
@@ -199,8 +204,12 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "pong", "t": control.echo, "server_time": timezone.now().isoformat()})
 
     async def _on_options(self, control: protocol.Control) -> None:
-        self.fps = control.fps or self.fps
-        await self._send({"type": "options", "fps": self.fps})
+        if control.fps is not None:
+            self.fps = control.fps
+        if control.hands_every is not None:
+            self.hands_every = control.hands_every
+            self.last_gesture = (None, 0)
+        await self._send({"type": "options", "fps": self.fps, "hands_every": self.hands_every})
 
     # -- background tasks of the connection ----------------------------------------
     async def _analyse_forever(self) -> None:
@@ -215,9 +224,11 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
             live = self.live
             # 25% tolerance: a client sending at exactly `fps` never waits for jitter.
             next_start = time.monotonic() + 0.8 / self.fps
+            hands = self.hands_every > 0 and self.analysed % self.hands_every == 0
+            self.analysed += 1
             try:
                 analysis = await loop.run_in_executor(
-                    inference.executor(), inference.analyze_frame, frame.data
+                    inference.executor(), functools.partial(inference.analyze_frame, frame.data, hands=hands)
                 )
             except MLError as error:  # FrameDecodeError, FrameTooLarge: the client's fault
                 if live is not None:
@@ -232,6 +243,10 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
                     )
                 )
                 continue
+            if hands:
+                self.last_gesture = (analysis.gesture, analysis.hands)
+            elif self.hands_every > 0:
+                analysis.gesture, analysis.hands = self.last_gesture  # held between hand looks
             if live is None or live.closed:
                 continue  # the session was stopped while this frame was in analysis
             mood = live.record(analysis, at=timezone.now())

@@ -40,20 +40,29 @@ def workers() -> int:
     return max(1, int(getattr(settings, "EMOTION_WORKERS", 2) or 2))
 
 
-def _thread_analyzer() -> FrameAnalyzer:
-    analyzer = getattr(_local, "analyzer", None)
+def _thread_analyzer(*, hands: bool = True) -> FrameAnalyzer:
+    # Two analysers per thread: with and without the hand model. Which one a frame gets
+    # is decided per connection (its own "hands every n-th frame" count), because a pool
+    # thread serves many users and must not carry one user's gesture over to another.
+    name = "with_hands" if hands else "face_only"
+    analyzer = getattr(_local, name, None)
     if analyzer is None:
         analyzer = FrameAnalyzer(
-            tracking=False, hands_every=1, max_bytes=MAX_FRAME_BYTES, max_pixels=MAX_FRAME_PIXELS
+            tracking=False,
+            hands_every=1,
+            hands=hands,
+            max_bytes=MAX_FRAME_BYTES,
+            max_pixels=MAX_FRAME_PIXELS,
         )
-        _local.analyzer = analyzer
+        setattr(_local, name, analyzer)
     return analyzer
 
 
 def _init_thread() -> None:
     # Build this thread's graphs (and the process's CNN) before the first real frame.
     try:
-        _thread_analyzer().analyze(_WARM_IMAGE)
+        _thread_analyzer(hands=True).analyze(_WARM_IMAGE)
+        _thread_analyzer(hands=False).analyze(_WARM_IMAGE)
     except Exception:
         logger.exception("emotion analyser warm-up failed")
 
@@ -86,8 +95,11 @@ def check_frame_size(width: int, height: int) -> None:
         )
 
 
-def analyze_frame(data: bytes) -> FrameAnalysis:
+def analyze_frame(data: bytes, *, hands: bool = True) -> FrameAnalysis:
     """Decode and analyse one encoded frame in the calling (pool) thread.
+
+    With `hands=False` the hand model is skipped (gesture None, hands 0): callers that
+    look for gestures on every n-th frame only repeat their last gesture in between.
 
     Raises FrameDecodeError for data that is not a JPEG/PNG/WebP image and FrameTooLarge
     above 1 MB or 1920x1080 (the pixel count is checked from the header, before decoding).
@@ -97,15 +109,15 @@ def analyze_frame(data: bytes) -> FrameAnalysis:
     height, width = rgb.shape[:2]
     check_frame_size(width, height)
     decode_ms = (time.perf_counter() - start) * 1000.0
-    analysis = _thread_analyzer().analyze(rgb)
+    analysis = _thread_analyzer(hands=hands).analyze(rgb)
     analysis.timings_ms["decode"] = decode_ms + analysis.timings_ms.get("decode", 0.0)
     analysis.timings_ms["total"] = (time.perf_counter() - start) * 1000.0
     return analysis
 
 
-def submit(data: bytes) -> Future[FrameAnalysis]:
+def submit(data: bytes, *, hands: bool = True) -> Future[FrameAnalysis]:
     """Queue one frame on the pool; the future holds its FrameAnalysis."""
-    return executor().submit(analyze_frame, data)
+    return executor().submit(analyze_frame, data, hands=hands)
 
 
 def analyze_still(data: bytes, *, timeout: float = 30.0) -> FrameAnalysis:
