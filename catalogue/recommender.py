@@ -315,7 +315,7 @@ def _reason(
     else:
         parts = [f"matches {mood.label}"]
     singers = list(song.singers.all())
-    favourite = next((favourites[s.key] for s in singers if s.key in favourites), None)
+    favourite = next((s.name for s in singers if s.key in favourites), None)
     liked_singer = max(singers, key=lambda s: history.singer_affinity.get(s.key, 0.0), default=None)
     if favourite:
         parts.append(f"you like {favourite}")

@@ -1,0 +1,185 @@
+"""Ranking properties of the recommender on a small catalogue."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from catalogue.features import mood_to_song_space, song_to_mood_space
+from catalogue.recommender import lift_target, recommend
+from ml.mood import Mood, mood_named
+from tests.unit.catalogue.factories import make_event, make_grid, make_song, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def ranked_ids(user, mood="calm", **kwargs) -> list[int]:
+    return [r.song.id for r in recommend(user=user, mood=mood_named(mood), **kwargs)]
+
+
+def test_mood_maps_linearly_between_mood_and_song_space():
+    assert mood_to_song_space(-1, -1) == (0.0, 0.0)
+    assert mood_to_song_space(1, 1) == (1.0, 1.0)
+    assert mood_to_song_space(0, 0.5) == (0.5, 0.75)
+    assert song_to_mood_space(*mood_to_song_space(0.3, -0.4)) == pytest.approx((0.3, -0.4))
+
+
+def test_results_are_in_the_listeners_languages():
+    make_grid()
+    user = make_user(languages=["te", "ta"])
+    results = recommend(user=user, mood=mood_named("happy"), limit=30)
+    assert len(results) == 30
+    assert {r.song.language for r in results} == {"te", "ta"}
+
+
+def test_explicit_languages_override_the_profile():
+    make_grid()
+    user = make_user(languages=["te"])
+    results = recommend(user=user, mood=mood_named("happy"), limit=10, languages=["en"])
+    assert {r.song.language for r in results} == {"en"}
+
+
+def test_empty_preferences_fall_back_to_every_language():
+    make_grid()
+    user = make_user()
+    results = recommend(user=user, mood=mood_named("sad"), limit=25)
+    assert len(results) == 25
+    assert {r.song.language for r in results} == {"te", "ta", "en"}
+
+
+def test_matching_songs_sit_near_the_mood():
+    make_grid(per_axis=7)
+    user = make_user(languages=["te"])
+    sad_v, sad_e = mood_to_song_space(mood_named("sad").valence, mood_named("sad").arousal)
+    top = recommend(user=user, mood=mood_named("sad"), limit=3)
+    for r in top:
+        assert abs(r.song.valence - sad_v) <= 0.16 and abs(r.song.energy - sad_e) <= 0.16
+        assert r.reason.startswith("matches sad")
+
+
+def test_favourite_singer_is_named_in_the_reason_and_ranks_first():
+    make_grid()
+    chithra = make_song("Kannalane", "K. S. Chithra", language="te", valence=0.8, energy=0.7)
+    user = make_user(languages=["te"], singers=["k s chithra"])
+    results = recommend(user=user, mood=mood_named("happy"), limit=5)
+    assert results[0].song == chithra
+    assert "you like K. S. Chithra" in results[0].reason
+
+
+def test_liked_singers_rise():
+    make_grid()
+    hers = [
+        make_song(f"Her song {i}", "Shreya Ghoshal", language="te", valence=0.28 + i * 0.02, energy=0.3)
+        for i in range(3)
+    ]
+    user = make_user(languages=["te"])
+    before = ranked_ids(user, "neutral", limit=25)
+    # She is liked on a song outside the listener's languages; her Telugu songs should rise.
+    liked = make_song("Her English song", "Shreya Ghoshal", language="en", valence=0.5, energy=0.5)
+    make_event(user, liked, "like", hours_ago=5)
+    make_event(user, liked, "finish", hours_ago=5)
+    after = ranked_ids(user, "neutral", limit=25)
+
+    def best_rank(ranking: list[int]) -> int:
+        return min(ranking.index(s.id) if s.id in ranking else 99 for s in hers)
+
+    assert best_rank(after) < best_rank(before)
+    reasons = {r.song.id: r.reason for r in recommend(user=user, mood=mood_named("neutral"), limit=25)}
+    assert "you enjoyed songs by Shreya Ghoshal" in reasons[hers[1].id]
+
+
+def test_skipped_songs_sink():
+    make_grid()
+    user = make_user(languages=["te"])
+    before = ranked_ids(user, "calm", limit=25)
+    top = before[0]
+    from catalogue.models import Song
+
+    make_event(user, Song.objects.get(pk=top), "skip", hours_ago=6)
+    after = ranked_ids(user, "calm", limit=25)
+    assert top not in after[:5]
+
+
+def test_just_played_songs_are_left_out():
+    make_grid()
+    user = make_user(languages=["te"])
+    first = recommend(user=user, mood=mood_named("happy"), limit=5)
+    make_event(user, first[0].song, "play")
+    make_event(user, first[1].song, "finish")
+    again = ranked_ids(user, "happy", limit=25)
+    assert first[0].song.id not in again and first[1].song.id not in again
+
+
+def test_songs_played_long_ago_come_back():
+    make_grid()
+    user = make_user(languages=["te"])
+    top = recommend(user=user, mood=mood_named("happy"), limit=1)[0].song
+    make_event(user, top, "play", hours_ago=48)
+    assert top.id in ranked_ids(user, "happy", limit=5)
+
+
+def test_lift_moves_valence_up_over_successive_calls():
+    make_grid(per_axis=7)
+    user = make_user(languages=["te", "ta"])
+    means, steps = [], []
+    for _ in range(4):
+        results = recommend(user=user, mood=mood_named("sad"), strategy="lift", limit=8)
+        means.append(statistics.mean(r.song.valence for r in results))
+        steps.append(results[0].lift_step)
+    assert steps == [1, 2, 3, 4]
+    assert means == sorted(means) and means[-1] - means[0] > 0.3
+    assert all(b > a for a, b in zip(means, means[1:], strict=False))
+
+
+def test_lift_restarts_when_the_starting_mood_changes():
+    make_grid()
+    user = make_user()
+    recommend(user=user, mood=mood_named("sad"), strategy="lift", limit=3)
+    recommend(user=user, mood=mood_named("sad"), strategy="lift", limit=3)
+    restarted = recommend(user=user, mood=mood_named("angry"), strategy="lift", limit=3)
+    assert restarted[0].lift_step == 1
+
+
+def test_lift_never_lowers_valence_of_a_happy_listener():
+    happy = mood_named("happy")
+    for step in range(1, 6):
+        assert lift_target(happy, step)[0] >= happy.valence
+
+
+def test_results_are_spread_across_singers():
+    make_grid()
+    for i in range(10):
+        make_song(f"Same voice {i}", "Sid Sriram", language="te", valence=0.75, energy=0.25)
+    user = make_user(languages=["te"])
+    results = recommend(user=user, mood=mood_named("calm"), limit=10)
+    by_sid = [r for r in results if "Sid Sriram" in r.song.singer_names]
+    assert 1 <= len(by_sid) <= 3
+    assert len({r.song.singers_key for r in results}) >= 8
+
+
+def test_results_fill_up_with_one_singer_when_nothing_else_is_left():
+    for i in range(6):
+        make_song(f"Only voice {i}", "Sid Sriram", language="te", valence=0.7, energy=0.3)
+    user = make_user(languages=["te"])
+    assert len(recommend(user=user, mood=mood_named("calm"), limit=6)) == 6
+
+
+def test_explicit_valence_and_arousal_are_a_mood():
+    make_grid()
+    user = make_user()
+    results = recommend(user=user, mood=Mood(label="neutral", valence=0.9, arousal=0.9), limit=3)
+    assert all(r.song.valence > 0.7 and r.song.energy > 0.7 for r in results)
+
+
+def test_unknown_strategy_and_bad_limit_are_rejected():
+    user = make_user()
+    with pytest.raises(ValidationError, match="strategy"):
+        recommend(user=user, mood=mood_named("calm"), strategy="shuffle")
+    with pytest.raises(ValidationError, match="limit"):
+        recommend(user=user, mood=mood_named("calm"), limit=0)
+
+
+def test_empty_catalogue_gives_no_results():
+    assert recommend(user=make_user(), mood=mood_named("calm")) == []
