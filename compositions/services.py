@@ -172,6 +172,8 @@ def composition_create(
         **params,
         **extra,
     )
+    # Callbacks run in order: the page hears "queued" before any worker can say more.
+    transaction.on_commit(lambda: progress.publish(composition))
     _enqueue_on_commit(composition.pk)
     logger.info("composition %s queued for user %s", composition.pk, user.pk)
     return composition

@@ -150,7 +150,7 @@ def _warm_up_generator(**kwargs) -> None:
         try:
             from ml import music
 
-            music.generate(mood="calm", style=music.STYLES[0], bars=1, seed=0)
+            music.load_generator()
         except Exception:
             logger.warning("could not warm up the music generator", exc_info=True)
 
