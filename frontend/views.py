@@ -1,5 +1,111 @@
+"""Pages of the front end: landing/dashboard, the live session, mood history.
+
+Thin: each view reads through the apps' selectors and hands the template what its
+JavaScript module needs (URLs, vocabularies) as one JSON blob (json_script), so the
+modules never hard-code a route.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from ml.emotion.gestures import GESTURES
+from ml.mood import EMOTIONS, MOOD_LABELS, MOOD_PROTOTYPES
+
+HISTORY_RANGES = {"1": "Last 24 hours", "7": "Last 7 days", "30": "Last 30 days", "90": "Last 90 days"}
+HISTORY_BUCKETS = {"session": "Per session", "hour": "Per hour", "day": "Per day"}
 
 
+def _url(name: str, **kwargs) -> str | None:
+    try:
+        return reverse(name, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return None
+
+
+@require_GET
 def home(request):
-    return render(request, "frontend/home.html")
+    """The landing page; signed in, a dashboard of the latest mood and compositions."""
+    context: dict = {}
+    if request.user.is_authenticated:
+        from compositions.selectors import composition_list
+        from moods.selectors import session_latest_mood, session_list
+
+        context["latest_mood"] = session_latest_mood(user=request.user)
+        context["recent_compositions"] = list(composition_list(user=request.user)[:4])
+        context["session_count"] = session_list(user=request.user).count()
+    return render(request, "frontend/home.html", context)
+
+
+def _styles() -> tuple[str, ...]:
+    from ml.music.config import STYLES
+
+    return STYLES
+
+
+@login_required
+@require_GET
+def session(request):
+    """The live session: camera → WebSocket → live emotions and mood, then songs or music."""
+    config = {
+        "ws_path": "/ws/session/",
+        "recommendations_url": _url("api:recommendations"),
+        "listening_events_url": _url("api:listening-event-list"),
+        "compositions_url": _url("api:compositions"),
+        "composition_status_url": _url("api:composition-status", composition_id=0),
+        "composition_detail_url": _url("compositions:detail", composition_id=0),
+        "composition_audio_url": _url("compositions:audio", composition_id=0),
+        "prototypes": {label: list(point) for label, point in MOOD_PROTOTYPES.items()},
+        "gestures": GESTURES,
+    }
+    return render(
+        request,
+        "frontend/session.html",
+        {
+            "config": config,
+            "emotions": EMOTIONS,
+            "styles": _styles(),
+            "fps_choices": (5, 10, 15, 30),
+            "recommendations_page": _url("catalogue:recommendations"),
+        },
+    )
+
+
+@login_required
+@require_GET
+def mood_history(request):
+    """A timeline of the user's mood and the share of each mood over a chosen range."""
+    from moods.selectors import mood_history as history_select
+
+    days = request.GET.get("days") if request.GET.get("days") in HISTORY_RANGES else "7"
+    bucket = request.GET.get("bucket") if request.GET.get("bucket") in HISTORY_BUCKETS else "session"
+    end = timezone.now()
+    start = end - timedelta(days=int(days))
+    history = history_select(user=request.user, start=start, end=end, bucket=bucket)
+    chart = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "bucket": bucket,
+        "points": [{**point, "at": point["at"].isoformat()} for point in history.points],
+        "distribution": history.distribution,
+        "moods": list(MOOD_LABELS),
+    }
+    return render(
+        request,
+        "frontend/mood_history.html",
+        {
+            "history": history,
+            "chart": chart,
+            "days": days,
+            "bucket": bucket,
+            "ranges": HISTORY_RANGES,
+            "buckets": HISTORY_BUCKETS,
+            "distribution_rows": sorted(history.distribution.items(), key=lambda item: -item[1]),
+        },
+    )
