@@ -1,0 +1,82 @@
+"""The recommendations and history pages, on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from catalogue.models import ListeningEvent
+from tests.unit.catalogue.factories import make_event, make_grid, make_song, make_user
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres")]
+
+
+@pytest.fixture
+def browser():
+    make_grid()
+    user = make_user(languages=["te"], singers=["Sid Sriram"])
+    client = Client()
+    client.force_login(user)
+    return client, user
+
+
+def test_pages_need_a_login():
+    response = Client().get(reverse("catalogue:recommendations"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_recommendations_page_lists_songs_with_reasons_and_actions(browser):
+    client, _ = browser
+    make_song("Srivalli", "Sid Sriram", language="te", valence=0.75, energy=0.3)
+    page = client.get(reverse("catalogue:recommendations"), {"mood": "calm", "strategy": "match"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="recommendation-list"' in html and 'data-mood="calm"' in html
+    assert "matches calm; you like Sid Sriram" in html
+    assert html.count('class="song"') == 20
+    for kind in ("play", "like", "skip"):
+        assert f'data-kind="{kind}"' in html
+
+
+def test_lift_page_shows_the_step(browser):
+    client, _ = browser
+    client.get(reverse("catalogue:recommendations"), {"mood": "sad", "strategy": "lift"})
+    html = client.get(
+        reverse("catalogue:recommendations"), {"mood": "sad", "strategy": "lift"}
+    ).content.decode()
+    assert 'data-lift-step="2"' in html
+
+
+def test_like_button_records_an_event_and_returns_to_the_page(browser):
+    client, user = browser
+    song = make_song("Srivalli", "Sid Sriram")
+    back = reverse("catalogue:recommendations") + "?mood=calm"
+    response = client.post(
+        reverse("catalogue:event-create"), {"song": song.id, "kind": "like", "mood": "calm", "next": back}
+    )
+    assert response.status_code == 302 and response["Location"] == back
+    assert ListeningEvent.objects.get(user=user).kind == "like"
+
+
+def test_event_form_refuses_bad_input_and_foreign_redirects(browser):
+    client, _ = browser
+    song = make_song("Srivalli", "Sid Sriram")
+    assert (
+        client.post(reverse("catalogue:event-create"), {"song": song.id, "kind": "dance"}).status_code == 400
+    )
+    response = client.post(
+        reverse("catalogue:event-create"), {"song": song.id, "kind": "play", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("catalogue:recommendations")
+
+
+def test_history_page_shows_only_my_events(browser):
+    client, user = browser
+    mine = make_song("Srivalli", "Sid Sriram")
+    theirs = make_song("Naatu Naatu", ["Rahul Sipligunj", "Kaala Bhairava"])
+    make_event(user, mine, "finish")
+    make_event(make_user(), theirs, "like")
+    html = client.get(reverse("catalogue:history")).content.decode()
+    assert 'id="history-table"' in html and "Srivalli" in html and "Naatu Naatu" not in html
+    assert 'data-kind="finish"' in html
