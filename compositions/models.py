@@ -42,6 +42,10 @@ class Composition(models.Model):
     tempo = models.PositiveSmallIntegerField(null=True, blank=True, help_text="BPM; empty = chosen by mood.")
     bars = models.PositiveSmallIntegerField(default=8)
     seed = models.PositiveIntegerField(default=0)
+    # The live session whose mood this was composed for ("from my latest session").
+    mood_session = models.ForeignKey(
+        "moods.MoodSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="compositions"
+    )
 
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.QUEUED)

@@ -159,9 +159,6 @@ def composition_create(
     if Composition.objects.filter(owner=user, status__in=Composition.IN_FLIGHT).count() >= limit:
         raise CompositionLimitReached(limit)
 
-    extra = {}
-    if session is not None and hasattr(Composition, "mood_session"):
-        extra["mood_session"] = session
     composition = Composition.objects.create(
         owner=user,
         title=title,
@@ -169,8 +166,8 @@ def composition_create(
         valence=found_mood.valence,
         arousal=found_mood.arousal,
         heartbeat_at=timezone.now(),
+        mood_session=session,
         **params,
-        **extra,
     )
     # Callbacks run in order: the page hears "queued" before any worker can say more.
     transaction.on_commit(lambda: progress.publish(composition))

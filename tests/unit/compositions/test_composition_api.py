@@ -67,25 +67,13 @@ def test_too_many_in_flight_is_a_429_saying_why(user, api_for, settings):
     assert "in progress" in response.json()["error"]["message"]
 
 
-def test_another_users_session_is_404(user, other_user, api_for):
-    from django.utils import timezone
-
-    from moods.models import MoodSession
-
-    now = timezone.now()
-    session = MoodSession.objects.create(
-        user=other_user,
-        started_at=now,
-        last_activity_at=now,
-        ended_at=now,
-        dominant_mood="happy",
-        dominant_valence=0.7,
-        dominant_arousal=0.35,
-    )
+def test_another_users_session_is_404_and_ones_own_gives_its_mood(user, other_user, api_for, closed_session):
+    session = closed_session(other_user, "happy")
     response = api_for(user).post(BASE, {"session_id": session.pk, "style": "folk"}, format="json")
     assert response.status_code == 404
     own = api_for(other_user).post(BASE, {"session_id": session.pk, "style": "folk"}, format="json")
-    assert own.status_code == 202 and own.json()["mood"]["label"] == "happy"
+    assert own.status_code == 202
+    assert own.json()["mood"]["label"] == "happy" and own.json()["mood_session"] == session.pk
 
 
 def test_list_filters_by_mood_style_favourite_and_paginates(user, other_user, api_for):

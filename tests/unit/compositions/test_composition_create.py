@@ -58,6 +58,14 @@ def test_from_latest_session_without_any_session_says_so(user):
         composition_create(user=user, from_latest_session=True, style="folk")
 
 
+def test_from_latest_session_uses_the_latest_session_with_a_mood_and_links_it(user, closed_session):
+    closed_session(user, "sad")
+    latest = closed_session(user, "excited")
+    composition = composition_create(user=user, from_latest_session=True, style="folk")
+    assert composition.mood_label == "excited"
+    assert composition.mood_session == latest
+
+
 def test_too_many_jobs_in_flight_are_refused_with_a_clear_message(user, other_user, settings):
     settings.COMPOSITIONS_MAX_IN_FLIGHT = 2
     composition_create(user=user, mood="calm", style="folk")
@@ -79,4 +87,4 @@ def test_finished_jobs_do_not_count_against_the_limit(user, settings):
 def test_the_job_is_enqueued_only_when_the_row_is_committed(user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         composition_create(user=user, mood="calm", style="folk")
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # publish "queued", then enqueue the job
