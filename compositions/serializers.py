@@ -8,7 +8,7 @@ from rest_framework import serializers
 from compositions.models import Composition
 
 
-class MoodSerializer(serializers.Serializer):
+class CompositionMoodSerializer(serializers.Serializer):
     label = serializers.CharField(source="mood_label")
     valence = serializers.FloatField()
     arousal = serializers.FloatField()
@@ -41,7 +41,7 @@ class CompositionSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     title = serializers.CharField()
-    mood = MoodSerializer(source="*")
+    mood = CompositionMoodSerializer(source="*")
     style = serializers.CharField()
     tempo = serializers.IntegerField(allow_null=True)
     bars = serializers.IntegerField()
