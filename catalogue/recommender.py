@@ -19,6 +19,7 @@ How a ranking is made (docs/catalogue.md has the long version):
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from django.utils import timezone
 
 from accounts.languages import LANGUAGES
 from accounts.models import User
+from accounts.names import normalise_name
 from accounts.selectors import profile_get
 from catalogue.features import mood_to_song_space
 from catalogue.models import ListeningEvent, MoodLift, Song
@@ -129,20 +131,14 @@ def recommend(
 
     fit = np.clip(1.0 - np.hypot(valence - tv, energy - te) / FIT_SCALE, 0.0, 1.0)
     score = W_FIT * fit
-    if favourites or history.singer_affinity or history.song_adjust:
-        bonus = np.zeros(len(ids))
-        for i, (song_id, keys) in enumerate(zip(ids, singer_keys, strict=True)):
-            b = history.song_adjust.get(song_id, 0.0)
-            if favourites and any(k in favourites for k in keys):
-                b += W_FAVOURITE
-            if history.singer_affinity:
-                affinity = max((history.singer_affinity.get(k, 0.0) for k in keys), key=abs, default=0.0)
-                b += W_AFFINITY * math.tanh(affinity / 2.0)
-            bonus[i] = b
-        score = score + bonus
+    singer_bonus = {key: W_AFFINITY * math.tanh(a / 2.0) for key, a in history.singer_affinity.items()}
+    for key in favourites:
+        singer_bonus[key] = singer_bonus.get(key, 0.0) + W_FAVOURITE
+    if singer_bonus or history.song_adjust:
+        score = score + _bonuses(ids, singer_keys, singer_bonus, history.song_adjust)
 
     picked = _diverse_top(score, singer_keys, limit)
-    songs = Song.objects.prefetch_related("singers").in_bulk([ids[i] for i in picked])
+    songs = Song.objects.in_bulk([ids[i] for i in picked])
     results: list[Recommendation] = []
     for i in picked:
         song = songs[ids[i]]
@@ -238,7 +234,7 @@ def _history(user: User) -> _History:
 
 def _candidates(
     languages: list[str], tv: float, te: float, *, exclude: set[int]
-) -> tuple[list[int], np.ndarray, np.ndarray, list[list[str]]]:
+) -> tuple[list[int], np.ndarray, np.ndarray, list[str]]:
     base = Song.objects.all()
     if languages:
         base = base.filter(language__in=languages)
@@ -262,37 +258,58 @@ def _candidates(
     ids = [r[0] for r in rows]
     valence = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
     energy = np.fromiter((r[2] for r in rows), dtype=float, count=len(rows))
-    return ids, valence, energy, [r[3].split("|") for r in rows]
+    return ids, valence, energy, [r[3] for r in rows]
 
 
-def _diverse_top(score: np.ndarray, singer_keys: list[list[str]], limit: int) -> list[int]:
-    """Indices of the best `limit` candidates, spread across singers."""
+def _bonuses(
+    ids: list[int], singer_keys: list[str], singer_bonus: dict[str, float], song_adjust: dict[int, float]
+) -> np.ndarray:
+    """Preference and history bonus per candidate (the strongest singer bonus of a song counts)."""
+    bonus = np.zeros(len(ids))
+    for i, (song_id, keys) in enumerate(zip(ids, singer_keys, strict=True)):
+        if "|" in keys:
+            b = max((singer_bonus.get(k, 0.0) for k in keys.split("|")), key=abs)
+        else:
+            b = singer_bonus.get(keys, 0.0)
+        if song_adjust:
+            b += song_adjust.get(song_id, 0.0)
+        bonus[i] = b
+    return bonus
+
+
+def _diverse_top(score: np.ndarray, singer_keys: list[str], limit: int) -> list[int]:
+    """Indices of the best `limit` candidates, spread across singers.
+
+    Greedy with lazy re-evaluation: a song's value can only drop as more songs by its
+    singers are picked, so a popped song whose recomputed value still beats the next
+    stored value is the true best.
+    """
     pool_size = min(len(score), max(limit * 10, 50))
     pool = (
         np.argpartition(-score, pool_size - 1)[:pool_size]
         if pool_size < len(score)
         else np.arange(len(score))
     )
-    pool = sorted(pool.tolist(), key=lambda i: (-score[i], i))
-    picked: list[int] = []
+    keys_of = {int(i): singer_keys[i].split("|") for i in pool}
     counts: dict[str, int] = defaultdict(int)
+    picked: list[int] = []
     for capped in (True, False):
-        while len(picked) < limit:
-            best, best_value = None, -math.inf
-            for i in pool:
-                if i in picked:
-                    continue
-                seen = max((counts[k] for k in singer_keys[i]), default=0)
-                if capped and seen >= MAX_PER_SINGER:
-                    continue
-                value = score[i] - DIVERSITY_PENALTY * seen
-                if value > best_value:
-                    best, best_value = i, value
-            if best is None:
-                break
-            picked.append(best)
-            for k in singer_keys[best]:
+        heap = [(-float(score[i]), int(i)) for i in pool if int(i) not in picked]
+        heapq.heapify(heap)
+        while heap and len(picked) < limit:
+            stored, i = heapq.heappop(heap)
+            seen = max(counts[k] for k in keys_of[i])
+            if capped and seen >= MAX_PER_SINGER:
+                continue
+            value = float(score[i]) - DIVERSITY_PENALTY * seen
+            if heap and -value > heap[0][0] + 1e-12:
+                heapq.heappush(heap, (-value, i))  # it dropped: look again later
+                continue
+            picked.append(i)
+            for k in keys_of[i]:
                 counts[k] += 1
+        if len(picked) >= limit:
+            break
     return picked
 
 
@@ -314,15 +331,17 @@ def _reason(
             parts = [f"lifts {mood.label} toward {target_label} (step {step})"]
     else:
         parts = [f"matches {mood.label}"]
-    singers = list(song.singers.all())
-    favourite = next((s.name for s in singers if s.key in favourites), None)
-    liked_singer = max(singers, key=lambda s: history.singer_affinity.get(s.key, 0.0), default=None)
+    singers = [(normalise_name(name), name) for name in song.singer_names]
+    favourite = next((name for key, name in singers if key in favourites), None)
+    liked_key, liked_name = max(
+        singers, key=lambda s: history.singer_affinity.get(s[0], 0.0), default=("", "")
+    )
     if favourite:
         parts.append(f"you like {favourite}")
     elif song.id in history.liked_song_ids:
         parts.append("you liked this song")
-    elif liked_singer is not None and history.singer_affinity.get(liked_singer.key, 0.0) > 0.3:
-        parts.append(f"you enjoyed songs by {liked_singer.name}")
+    elif history.singer_affinity.get(liked_key, 0.0) > 0.3:
+        parts.append(f"you enjoyed songs by {liked_name}")
     elif languages:
         parts.append(f"in {LANGUAGES.get(song.language, song.language)}")
     return "; ".join(parts)
