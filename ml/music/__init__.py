@@ -1,0 +1,75 @@
+"""ml.music: mood-conditioned music generation with a WGAN-GP trained on music21's corpus.
+
+Public API (what the Django apps and the CLI use)::
+
+    from ml.music import STYLES, generate, to_midi, midi_bytes, render_audio, piano_roll_png, piece_metrics
+
+    piece = generate(mood="calm", style="folk", bars=8, seed=7)
+    midi = to_midi(piece)                 # pretty_midi.PrettyMIDI
+    ogg = render_audio(midi, "ogg")       # bytes (FluidSynth + TimGM6mb.sf2)
+    png = piano_roll_png(piece)           # bytes
+    metrics = piece_metrics(piece)        # JSON-able dict
+
+TensorFlow is imported only when the generator is first needed; the generator is loaded
+once per process (thread-safe) and run through tf.function.
+Errors: ml.music.errors (all derive from ml.errors.MLError).
+"""
+
+from __future__ import annotations
+
+from ml.errors import InvalidMood
+from ml.music.audio import render_audio
+from ml.music.config import (
+    DEFAULT_SOUNDFONT,
+    DEFAULT_WEIGHTS,
+    MAX_BARS,
+    MAX_TEMPO,
+    MIN_BARS,
+    MIN_TEMPO,
+    STYLES,
+    TRACKS,
+)
+from ml.music.errors import (
+    InvalidAudioFormat,
+    InvalidBars,
+    InvalidSeed,
+    InvalidStyle,
+    InvalidTempo,
+    MusicError,
+    SoundFontMissing,
+    WeightsCorrupt,
+    WeightsMissing,
+)
+from ml.music.generate import Piece, generate, load_generator
+from ml.music.metrics import piece_metrics
+from ml.music.midi import midi_bytes, to_midi
+from ml.music.plot import piano_roll_png
+
+__all__ = [
+    "DEFAULT_SOUNDFONT",
+    "DEFAULT_WEIGHTS",
+    "InvalidAudioFormat",
+    "InvalidBars",
+    "InvalidMood",
+    "InvalidSeed",
+    "InvalidStyle",
+    "InvalidTempo",
+    "MAX_BARS",
+    "MAX_TEMPO",
+    "MIN_BARS",
+    "MIN_TEMPO",
+    "MusicError",
+    "Piece",
+    "STYLES",
+    "SoundFontMissing",
+    "TRACKS",
+    "WeightsCorrupt",
+    "WeightsMissing",
+    "generate",
+    "load_generator",
+    "midi_bytes",
+    "piano_roll_png",
+    "piece_metrics",
+    "render_audio",
+    "to_midi",
+]

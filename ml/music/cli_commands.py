@@ -1,0 +1,125 @@
+"""Sub-commands train, generate and evaluate (kept apart so build-dataset stays light)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ml.music.config import CACHE_DIR, DEFAULT_DATASET, DEFAULT_WEIGHTS
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ml.music.train import TrainConfig, train
+
+    cfg = TrainConfig(
+        dataset=args.dataset,
+        run_dir=args.run_dir,
+        minutes=args.minutes,
+        max_steps=args.max_steps,
+        batch_size=args.batch_size,
+        n_critic=args.n_critic,
+        lr=args.lr,
+        seed=args.seed,
+        checkpoint_minutes=args.checkpoint_minutes,
+        sample_every=args.sample_every,
+    )
+    result = train(cfg, export_to=Path(args.export) if args.export else None)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from ml.music import generate, midi_bytes, piano_roll_png, piece_metrics, render_audio, to_midi
+
+    piece = generate(
+        mood=args.mood,
+        style=args.style,
+        bars=args.bars,
+        tempo=args.tempo,
+        seed=args.seed,
+        snap_to_key=not args.no_snap,
+        weights=args.weights or None,
+    )
+    written = []
+    if args.out:
+        Path(args.out).write_bytes(midi_bytes(piece))
+        written.append(args.out)
+    if args.audio:
+        fmt = Path(args.audio).suffix.lstrip(".") or "ogg"
+        Path(args.audio).write_bytes(render_audio(to_midi(piece), fmt, soundfont=args.soundfont or None))
+        written.append(args.audio)
+    if args.png:
+        Path(args.png).write_bytes(piano_roll_png(piece))
+        written.append(args.png)
+    summary = {
+        "mood": piece.mood.label,
+        "style": piece.style,
+        "key": piece.key,
+        "tempo": piece.tempo,
+        "bars": piece.bars,
+        "seconds": round(piece.duration_seconds, 2),
+        "files": written,
+        "metrics": piece_metrics(piece),
+    }
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from ml.music.evaluate import markdown_table, run
+
+    results = run(
+        Path(args.dataset),
+        args.weights or None,
+        args.seeds,
+        Path(args.json) if args.json else None,
+        Path(args.markdown) if args.markdown else None,
+    )
+    print(markdown_table(results))
+    return 0
+
+
+def register(sub) -> None:
+    """Add the train/generate/evaluate sub-parsers."""
+    p = sub.add_parser("train", help="train the WGAN-GP (resumes from --run-dir)")
+    p.add_argument("--dataset", default=str(DEFAULT_DATASET))
+    p.add_argument("--run-dir", default=str(CACHE_DIR / "run"))
+    p.add_argument(
+        "--export", default=str(DEFAULT_WEIGHTS), help="where the EMA generator weights go ('' = nowhere)"
+    )
+    p.add_argument(
+        "--minutes", type=float, default=65.0, help="wall-clock budget (resumed runs count what was spent)"
+    )
+    p.add_argument("--max-steps", type=int, default=100_000)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--n-critic", type=int, default=3)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint-minutes", type=float, default=4.0)
+    p.add_argument("--sample-every", type=int, default=250)
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("generate", help="compose one piece: MIDI, audio and a piano-roll PNG")
+    p.add_argument("--mood", required=True)
+    p.add_argument("--style", required=True)
+    p.add_argument("--bars", type=int, default=8)
+    p.add_argument("--tempo", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--no-snap", action="store_true", help="keep the network's pitches (no snapping to the key)"
+    )
+    p.add_argument("--out", default="", help="MIDI file to write")
+    p.add_argument("--audio", default="", help="audio file to write (.ogg, .wav or .flac)")
+    p.add_argument("--png", default="", help="piano-roll PNG to write")
+    p.add_argument("--weights", default="")
+    p.add_argument("--soundfont", default="")
+    p.set_defaults(func=_generate)
+
+    p = sub.add_parser("evaluate", help="objective evaluation on the validation pieces")
+    p.add_argument("--dataset", default=str(DEFAULT_DATASET))
+    p.add_argument("--weights", default="")
+    p.add_argument("--seeds", type=int, default=10, help="pieces per style and mood for mood control")
+    p.add_argument("--json", default=str(CACHE_DIR / "eval.json"))
+    p.add_argument("--markdown", default=str(CACHE_DIR / "eval.md"))
+    p.set_defaults(func=_evaluate)

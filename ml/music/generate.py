@@ -1,0 +1,342 @@
+"""Generation: validated request -> generator (lazy, cached, tf.function) -> post-processing -> Piece.
+
+What the network does and what post-processing does (also in the model card):
+
+- the **network** gets valence, arousal and style as its condition and writes 4-bar
+  segments in a key normalised to C; longer pieces are several segments whose noise
+  vectors share a common part (so they sound related);
+- **post-processing** takes the most probable token per step, merges repeated steps
+  into held notes, drops one-step blips (a single sixteenth between two other notes
+  is absorbed by the note before it), optionally snaps every pitch to the scale of the
+  key found in the mode the mood asks for (major for valence >= 0, minor below), and
+  transposes the piece to a key picked by the seed. Tempo follows arousal unless given.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ml.errors import InvalidMood
+from ml.mood import Mood, mood_named
+from ml.music.config import (
+    BARS_PER_SEGMENT,
+    DEFAULT_WEIGHTS,
+    MAX_BARS,
+    MAX_TEMPO,
+    MIN_BARS,
+    MIN_TEMPO,
+    N_PITCHES,
+    NOISE_DIM,
+    PITCH_LOW,
+    REST,
+    SEGMENT_STEPS,
+    STEPS_PER_BAR,
+    STYLES,
+    TRACKS,
+)
+from ml.music.errors import (
+    InvalidBars,
+    InvalidSeed,
+    InvalidStyle,
+    InvalidTempo,
+    WeightsCorrupt,
+    WeightsMissing,
+)
+from ml.music.theory import find_key, key_name, scale_pitch_classes, snap_pitch
+
+# General MIDI programs (0-based) per mood for melody, alto, tenor, bass.
+MOOD_PROGRAMS: dict[str, tuple[int, int, int, int]] = {
+    "happy": (73, 71, 71, 70),  # flute, clarinets, bassoon
+    "excited": (56, 61, 61, 58),  # trumpet, brass section, tuba
+    "calm": (73, 48, 48, 42),  # flute over strings and cello
+    "neutral": (0, 0, 0, 0),  # piano
+    "sad": (40, 41, 42, 43),  # string quartet: violin, viola, cello, double bass
+    "angry": (61, 57, 57, 58),  # brass, trombones, tuba
+    "anxious": (68, 44, 44, 43),  # oboe over tremolo strings
+}
+# Keys the seed chooses from (tonic pitch classes), by mode.
+MAJOR_TONICS = (0, 2, 3, 5, 7, 9, 10)  # C D Eb F G A Bb
+MINOR_TONICS = (0, 2, 4, 5, 7, 9, 11)  # c d e f g a b
+
+
+@dataclass
+class Piece:
+    """A generated multi-track piece.
+
+    `pianoroll` is (tracks, steps, 128) bool; `pitches` the same music as one MIDI pitch
+    per track and step (-1 = rest), which is what the generator writes (tracks are
+    monophonic voices).
+    """
+
+    pianoroll: np.ndarray
+    pitches: np.ndarray
+    tracks: tuple[str, ...]
+    tempo: int
+    key: str
+    mood: Mood
+    style: str
+    bars: int
+    steps_per_bar: int = STEPS_PER_BAR
+    programs: tuple[int, ...] = (0, 0, 0, 0)
+    seed: int = 0
+    info: dict = field(default_factory=dict)
+
+    @property
+    def duration_seconds(self) -> float:
+        """Length at the piece's tempo (4 beats per bar)."""
+        return self.bars * 4 * 60.0 / self.tempo
+
+    @property
+    def seconds_per_step(self) -> float:
+        return 60.0 / self.tempo / (self.steps_per_bar / 4)
+
+
+# --- validation -----------------------------------------------------------------------
+
+
+def resolve_mood(mood: Mood | str) -> Mood:
+    """A Mood from a Mood or a label; InvalidMood otherwise."""
+    if isinstance(mood, Mood):
+        return mood
+    if isinstance(mood, str):
+        return mood_named(mood)
+    raise InvalidMood(f"A mood must be a label or a Mood, not {type(mood).__name__}.")
+
+
+def check_style(style: str) -> str:
+    if not isinstance(style, str) or style.strip().lower() not in STYLES:
+        raise InvalidStyle(f"Unknown style {style!r}; choose one of: {', '.join(STYLES)}.")
+    return style.strip().lower()
+
+
+def check_bars(bars: int) -> int:
+    if isinstance(bars, bool) or not isinstance(bars, (int, np.integer)) or not MIN_BARS <= bars <= MAX_BARS:
+        raise InvalidBars(f"A piece must be {MIN_BARS} to {MAX_BARS} bars long, not {bars!r}.")
+    return int(bars)
+
+
+def check_tempo(tempo: int | None) -> int | None:
+    if tempo is None:
+        return None
+    if (
+        isinstance(tempo, bool)
+        or not isinstance(tempo, (int, float, np.integer))
+        or not math.isfinite(tempo)
+        or not MIN_TEMPO <= tempo <= MAX_TEMPO
+    ):
+        raise InvalidTempo(f"Tempo must be {MIN_TEMPO} to {MAX_TEMPO} beats per minute, not {tempo!r}.")
+    return int(round(tempo))
+
+
+def tempo_for(mood: Mood) -> int:
+    """Default tempo from arousal: 60 bpm at -1, 140 bpm at +1."""
+    return int(round(100 + 40 * mood.arousal))
+
+
+def condition_for(mood: Mood, style: str) -> np.ndarray:
+    """The network's condition for a mood: the prototypes' +-0.6 scaled to the labels' +-1."""
+    from ml.music.dataset import make_cond
+
+    valence = float(np.clip(mood.valence / 0.6, -1, 1))
+    arousal = float(np.clip(mood.arousal / 0.6, -1, 1))
+    return make_cond(valence, arousal, style)
+
+
+# --- the generator, loaded once per process -------------------------------------------
+
+_LOCK = threading.Lock()
+_CACHE: dict[str, object] = {}
+
+
+def load_generator(weights: str | Path | None = None):
+    """The generator as a tf.function (noise, cond) -> probabilities, loaded once per path."""
+    path = Path(weights) if weights else DEFAULT_WEIGHTS
+    key = str(path.resolve())
+    fn = _CACHE.get(key)
+    if fn is not None:
+        return fn
+    with _LOCK:
+        fn = _CACHE.get(key)
+        if fn is not None:
+            return fn
+        if not path.is_file():
+            raise WeightsMissing(
+                f"Music generator weights not found at {path}; restore ml/weights/ from the repository "
+                "or train them with `python -m ml.music train`."
+            )
+        import tensorflow as tf
+
+        from ml.music.model import build_generator
+
+        model = build_generator()
+        try:
+            model.load_weights(str(path))
+        except Exception as error:  # h5py/keras raise many types for a damaged file
+            raise WeightsCorrupt(
+                f"Music generator weights at {path} cannot be loaded ({type(error).__name__}); "
+                "restore the file from the repository."
+            ) from error
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, NOISE_DIM], tf.float32),
+                tf.TensorSpec([None, model.inputs[1].shape[-1]], tf.float32),
+            ],
+            reduce_retracing=True,
+        )
+        def run(noise, cond):
+            return model([noise, cond], training=False)
+
+        # trace now, under the lock, so concurrent first calls do not trace twice
+        run(np.zeros((1, NOISE_DIM), np.float32), np.zeros((1, model.inputs[1].shape[-1]), np.float32))
+        run.model = model  # keep the variables alive with the function
+        _CACHE[key] = run
+        return run
+
+
+def segment_noise(rng: np.random.Generator, n_segments: int, share: float = 0.6) -> np.ndarray:
+    """Noise for consecutive segments: a common part plus a fresh part (unit variance)."""
+    common = rng.standard_normal(NOISE_DIM)
+    fresh = rng.standard_normal((n_segments, NOISE_DIM))
+    return (share * common + math.sqrt(1 - share**2) * fresh).astype(np.float32)
+
+
+# --- post-processing ------------------------------------------------------------------
+
+
+def drop_blips(tokens: np.ndarray) -> np.ndarray:
+    """Absorb one-step notes that sit between two different neighbours into the note before."""
+    out = tokens.copy()
+    for track in out:
+        for t in range(1, len(track) - 1):
+            if track[t] != REST and track[t] != track[t - 1] and track[t] != track[t + 1]:
+                track[t] = track[t - 1]
+    return out
+
+
+def tokens_to_pitches(tokens: np.ndarray) -> np.ndarray:
+    """Token rows -> MIDI pitches with -1 for rests."""
+    tokens = np.asarray(tokens)
+    return np.where(tokens == REST, -1, tokens.astype(np.int16) + PITCH_LOW).astype(np.int16)
+
+
+def pitches_to_pianoroll(pitches: np.ndarray) -> np.ndarray:
+    roll = np.zeros(pitches.shape + (128,), dtype=bool)
+    tr, st = np.nonzero(pitches >= 0)
+    roll[tr, st, pitches[tr, st]] = True
+    return roll
+
+
+def snap_and_transpose(
+    pitches: np.ndarray, mode: str | None, rng: np.random.Generator | None, snap: bool
+) -> tuple[np.ndarray, str]:
+    """Snap to the scale of the best key in `mode` (if `snap`), move to a seed-chosen tonic.
+
+    Returns the new pitches and the key name. Without `snap` the key is simply detected.
+    """
+    out = pitches.copy()
+    sounding = out >= 0
+    hist = np.bincount(out[sounding] % 12, minlength=12).astype(float)
+    tonic, found_mode, _ = find_key(hist, mode if snap else None)
+    if snap:
+        mask = scale_pitch_classes(tonic, found_mode)
+        flat = out[sounding]
+        out[sounding] = np.array([snap_pitch(int(p), mask) for p in flat], dtype=out.dtype)
+    if rng is not None:
+        targets = MAJOR_TONICS if found_mode == "major" else MINOR_TONICS
+        target = int(rng.choice(targets))
+        shift = ((target - tonic + 6) % 12) - 6
+        moved = out[sounding] + shift
+        if moved.size and (moved.min() < PITCH_LOW or moved.max() >= PITCH_LOW + N_PITCHES):
+            shift = 0  # keep the range the voices were written for
+        out[sounding] = out[sounding] + shift
+        tonic = (tonic + shift) % 12
+    return out, key_name(tonic, found_mode)
+
+
+def piece_from_tokens(
+    tokens: np.ndarray,
+    *,
+    mood: Mood,
+    style: str,
+    tempo: int,
+    seed: int = 0,
+    snap_to_key: bool = False,
+    rng: np.random.Generator | None = None,
+    clean: bool = True,
+) -> Piece:
+    """Post-process (N_TRACKS, steps) tokens into a Piece (also used for baselines and data)."""
+    tokens = np.asarray(tokens)
+    if clean:
+        tokens = drop_blips(tokens)
+    pitches = tokens_to_pitches(tokens)
+    mode = "major" if mood.valence >= 0 else "minor"
+    pitches, key = snap_and_transpose(pitches, mode, rng, snap_to_key)
+    bars = tokens.shape[1] // STEPS_PER_BAR
+    return Piece(
+        pianoroll=pitches_to_pianoroll(pitches),
+        pitches=pitches,
+        tracks=TRACKS,
+        tempo=int(tempo),
+        key=key,
+        mood=mood,
+        style=style,
+        bars=bars,
+        programs=MOOD_PROGRAMS.get(mood.label, (0, 0, 0, 0)),
+        seed=seed,
+    )
+
+
+def generate_tokens(conds: np.ndarray, noise: np.ndarray, weights: str | Path | None = None) -> np.ndarray:
+    """Raw network output as tokens: (B, N_TRACKS, SEGMENT_STEPS) argmax of the softmax."""
+    run = load_generator(weights)
+    probs = run(np.asarray(noise, np.float32), np.asarray(conds, np.float32))
+    return np.asarray(probs).argmax(-1).astype(np.int8)
+
+
+def generate(
+    *,
+    mood: Mood | str,
+    style: str,
+    bars: int = 8,
+    tempo: int | None = None,
+    seed: int = 0,
+    snap_to_key: bool = True,
+    weights: str | Path | None = None,
+) -> Piece:
+    """Compose a piece for a mood and style. Same arguments and seed -> same piece.
+
+    Raises InvalidMood, InvalidStyle, InvalidBars, InvalidTempo, WeightsMissing,
+    WeightsCorrupt (all ml.errors.MLError) with messages for the user.
+    """
+    mood = resolve_mood(mood)
+    style = check_style(style)
+    bars = check_bars(bars)
+    tempo = check_tempo(tempo)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise InvalidSeed(f"The seed must be a whole number, not {seed!r}.")
+    rng = np.random.default_rng(int(seed) & 0xFFFFFFFF)
+    n_segments = math.ceil(bars / BARS_PER_SEGMENT)
+    noise = segment_noise(rng, n_segments)
+    conds = np.repeat(condition_for(mood, style)[None], n_segments, axis=0)
+    tokens = generate_tokens(conds, noise, weights)
+    tokens = np.concatenate(list(tokens), axis=1)[:, : bars * STEPS_PER_BAR]
+    piece = piece_from_tokens(
+        tokens,
+        mood=mood,
+        style=style,
+        tempo=tempo or tempo_for(mood),
+        seed=int(seed),
+        snap_to_key=snap_to_key,
+        rng=rng,
+    )
+    piece.info["segments"] = n_segments
+    return piece
+
+
+__all__ = ["Piece", "generate", "load_generator", "piece_from_tokens", "SEGMENT_STEPS"]

@@ -1,0 +1,57 @@
+"""Piano-roll picture of a piece (matplotlib, Agg backend): one colour per track."""
+
+from __future__ import annotations
+
+import io
+
+from ml.music.generate import Piece
+from ml.music.midi import note_runs
+
+COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def piano_roll_png(piece: Piece, dpi: int = 100) -> bytes:
+    """PNG bytes: time in bars on x, pitch names on y, one coloured lane per track."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    sounding = piece.pitches[piece.pitches >= 0]
+    low = int(sounding.min()) - 2 if sounding.size else 48
+    high = int(sounding.max()) + 2 if sounding.size else 72
+    width = min(24.0, 4.0 + piece.bars * 0.9)
+    fig = Figure(figsize=(width, 4.8), dpi=dpi)
+    ax = fig.add_subplot(1, 1, 1)
+    spb = piece.steps_per_bar
+    for index, _name in enumerate(piece.tracks):
+        colour = COLOURS[index % len(COLOURS)]
+        bars = [((s / spb), (e - s) / spb) for s, e, _ in note_runs(piece.pitches[index])]
+        pitches = [p for _, _, p in note_runs(piece.pitches[index])]
+        for (x, w), p in zip(bars, pitches, strict=False):
+            ax.broken_barh(
+                [(x, w * 0.97)], (p - 0.4, 0.8), facecolors=colour, edgecolors="black", linewidth=0.3
+            )
+    for bar in range(piece.bars + 1):
+        ax.axvline(bar, color="#999999", linewidth=0.6 if bar % 4 else 1.2)
+    ax.set_xlim(0, piece.bars)
+    ax.set_ylim(low, high)
+    c_ticks = [p for p in range(low, high + 1) if p % 12 == 0]
+    ax.set_yticks(c_ticks)
+    ax.set_yticklabels([f"C{p // 12 - 1}" for p in c_ticks])
+    ax.set_xticks(range(0, piece.bars + 1, max(1, piece.bars // 16)))
+    ax.set_xlabel("bar")
+    ax.set_ylabel("pitch")
+    ax.grid(axis="y", color="#eeeeee", linewidth=0.5)
+    ax.set_title(f"{piece.style} · {piece.mood.label} · {piece.key} · {piece.tempo} bpm")
+    ax.legend(
+        handles=[Patch(color=COLOURS[i], label=n) for i, n in enumerate(piece.tracks)],
+        loc="upper right",
+        fontsize=8,
+        ncol=len(piece.tracks),
+    )
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()

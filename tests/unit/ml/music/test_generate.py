@@ -1,0 +1,109 @@
+"""Generation with the shipped weights: shapes, determinism, post-processing, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ml.errors import InvalidMood, MLError
+from ml.mood import mood_at, mood_named
+from ml.music import (
+    STYLES,
+    InvalidBars,
+    InvalidStyle,
+    InvalidTempo,
+    WeightsCorrupt,
+    WeightsMissing,
+    generate,
+    piece_metrics,
+)
+from ml.music.generate import drop_blips
+from ml.music.theory import scale_pitch_classes
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_piece_has_four_tracks_of_the_requested_bars(style, shipped_weights):
+    piece = generate(mood="calm", style=style, bars=6, seed=3)
+    assert piece.pianoroll.shape == (4, 6 * 16, 128)
+    assert piece.tracks == ("melody", "alto", "tenor", "bass")
+    assert piece.bars == 6 and piece.steps_per_bar == 16
+    assert piece.pianoroll.sum(axis=2).max() <= 1  # each track is one voice
+    assert piece.pianoroll[0].any()
+
+
+def test_same_seed_same_piece_and_other_seed_other_piece(shipped_weights):
+    a = generate(mood="happy", style="folk", bars=8, seed=11)
+    b = generate(mood="happy", style="folk", bars=8, seed=11)
+    c = generate(mood="happy", style="folk", bars=8, seed=12)
+    assert np.array_equal(a.pianoroll, b.pianoroll) and a.key == b.key
+    assert not np.array_equal(a.pianoroll, c.pianoroll)
+
+
+def test_default_tempo_rises_with_arousal_and_sets_the_duration(shipped_weights):
+    calm = generate(mood="calm", style="chorale", bars=4)
+    excited = generate(mood="excited", style="chorale", bars=4)
+    assert calm.tempo < excited.tempo
+    given = generate(mood="calm", style="chorale", bars=4, tempo=120)
+    assert given.tempo == 120 and given.duration_seconds == pytest.approx(8.0)
+
+
+def test_snap_to_key_keeps_every_pitch_in_the_scale_of_the_moods_mode(shipped_weights):
+    for mood, mode in (("happy", "major"), ("sad", "minor")):
+        piece = generate(mood=mood, style="renaissance", bars=8, seed=5)
+        tonic_name, mode_name = piece.key.split()
+        assert mode_name.lower() == mode
+        sounding = piece.pitches[piece.pitches >= 0]
+        tonic = ("C C# D Eb E F F# G Ab A Bb B".split() + ["Db", "D#", "G#"]).index(tonic_name)
+        tonic = {12: 1, 13: 3, 14: 8}.get(tonic, tonic)
+        assert scale_pitch_classes(tonic, mode)[sounding % 12].all()
+
+
+def test_a_mood_object_from_the_circumplex_is_accepted(shipped_weights):
+    piece = generate(mood=mood_at(-0.2, 0.9), style="folk", bars=2)
+    assert piece.mood.label == mood_at(-0.2, 0.9).label
+
+
+def test_piece_metrics_are_json_numbers(shipped_weights):
+    import json
+
+    metrics = piece_metrics(generate(mood="neutral", style="chorale", bars=4))
+    assert json.loads(json.dumps(metrics)) == metrics
+    assert all(isinstance(v, float) for v in metrics.values())
+    assert metrics["bars"] == 4.0 and metrics["notes"] > 0
+
+
+def test_drop_blips_absorbs_a_single_sixteenth_between_other_notes():
+    row = np.array([[10, 10, 12, 14, 14, 14]], dtype=np.int8)
+    assert drop_blips(row).tolist() == [[10, 10, 10, 14, 14, 14]]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"mood": "ecstatic"}, InvalidMood),
+        ({"mood": 3}, InvalidMood),
+        ({"style": "techno"}, InvalidStyle),
+        ({"bars": 0}, InvalidBars),
+        ({"bars": 65}, InvalidBars),
+        ({"bars": True}, InvalidBars),
+        ({"tempo": 39}, InvalidTempo),
+        ({"tempo": 241}, InvalidTempo),
+    ],
+)
+def test_bad_requests_raise_a_specific_error_with_a_message(kwargs, error):
+    request = {"mood": "happy", "style": "folk", "bars": 8, **kwargs}
+    with pytest.raises(error) as info:
+        generate(**request)
+    assert isinstance(info.value, MLError) and len(str(info.value)) > 10
+
+
+def test_missing_weights_file_names_how_to_get_it(tmp_path):
+    with pytest.raises(WeightsMissing, match="train"):
+        generate(mood=mood_named("sad"), style="folk", weights=tmp_path / "nope.weights.h5")
+
+
+def test_corrupt_weights_file_is_reported(tmp_path):
+    broken = tmp_path / "broken.weights.h5"
+    broken.write_bytes(b"this is not an HDF5 file" * 10)
+    with pytest.raises(WeightsCorrupt):
+        generate(mood="sad", style="folk", weights=broken)
