@@ -16,6 +16,7 @@ import json
 import logging
 import random
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -393,13 +394,18 @@ def composition_render(*, composition: Composition) -> RenderedPiece:
     )
     composition_job_stage(composition=composition, stage=Stage.RENDERING)
     midi = music.to_midi(piece)
-    rendered = RenderedPiece(
-        midi=music.midi_bytes(piece),
-        audio=music.render_audio(midi, fmt="ogg", soundfont=settings.SOUNDFONT_PATH),
-        piano_roll=music.piano_roll_png(piece),
-        duration_seconds=float(piece.duration_seconds),
-        metrics=_json_safe(music.piece_metrics(piece)),
-    )
+    # Audio (FluidSynth + encoder, mostly outside the GIL) and the picture (matplotlib)
+    # are independent: render them side by side to use both cores.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="composition-audio") as pool:
+        audio = pool.submit(music.render_audio, midi, fmt="ogg", soundfont=settings.SOUNDFONT_PATH)
+        piano_roll = music.piano_roll_png(piece)
+        rendered = RenderedPiece(
+            midi=music.midi_bytes(piece),
+            audio=audio.result(),
+            piano_roll=piano_roll,
+            duration_seconds=float(piece.duration_seconds),
+            metrics=_json_safe(music.piece_metrics(piece)),
+        )
     return rendered
 
 
