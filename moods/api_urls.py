@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from moods import api
+
+urlpatterns = [
+    path("moods/sessions/", api.MoodSessionListApi.as_view(), name="mood-session-list"),
+    path("moods/sessions/<int:session_id>/", api.MoodSessionDetailApi.as_view(), name="mood-session-detail"),
+    path("moods/latest/", api.MoodLatestApi.as_view(), name="mood-latest"),
+    path("moods/history/", api.MoodHistoryApi.as_view(), name="mood-history"),
+    path("moods/analyze/", api.MoodAnalyzeApi.as_view(), name="mood-analyze"),
+]

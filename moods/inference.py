@@ -120,6 +120,10 @@ def submit(data: bytes, *, hands: bool = True) -> Future[FrameAnalysis]:
     return executor().submit(analyze_frame, data, hands=hands)
 
 
-def analyze_still(data: bytes, *, timeout: float = 30.0) -> FrameAnalysis:
-    """Analyse one still image on the pool and wait for it (for sync views)."""
+def analyze_still(data: bytes, *, timeout: float = 120.0) -> FrameAnalysis:
+    """Analyse one still image on the pool and wait for it (for sync views).
+
+    TimeoutError when the pool cannot get to it within `timeout` seconds (the first
+    call of a process also loads the models, which takes seconds on a busy machine).
+    """
     return submit(data).result(timeout=timeout)

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from moods import views
 
 app_name = "moods"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("history/", views.history, name="history"),
+    path("history/chart.png", views.history_chart, name="history-chart"),
+]
