@@ -12,7 +12,14 @@ Public API (see docs/emotion.md):
 Importing this package is cheap: TensorFlow and MediaPipe load with the first analyzer.
 """
 
-from ml.emotion.analyzer import FrameAnalysis, FrameAnalyzer, analyze, thread_analyzer
+from ml.emotion.analyzer import (
+    FrameAnalysis,
+    FrameAnalyzer,
+    analyze,
+    close_thread_analyzers,
+    preload,
+    thread_analyzer,
+)
 from ml.emotion.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode_image
 from ml.emotion.errors import (
     EmotionModelUnavailable,
@@ -39,6 +46,8 @@ __all__ = [
     "analyze",
     "analyze_video",
     "classify_gesture",
+    "close_thread_analyzers",
     "decode_image",
+    "preload",
     "thread_analyzer",
 ]

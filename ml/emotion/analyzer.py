@@ -251,13 +251,40 @@ class FrameAnalyzer:
 _local = threading.local()
 
 
-def thread_analyzer() -> FrameAnalyzer:
-    """This thread's shared still-image FrameAnalyzer (created on first use)."""
-    analyzer = getattr(_local, "analyzer", None)
+def thread_analyzer(**options: Any) -> FrameAnalyzer:
+    """This thread's FrameAnalyzer for these options (created on first use, then reused).
+
+    Call it from a thread pool's initializer to load the graphs before the first frame,
+    e.g. `thread_analyzer(hands_every=2, max_bytes=1 << 20, max_pixels=1920 * 1080)`.
+    Without options it is the still-image analyzer that `analyze()` uses.
+    """
+    cache: dict | None = getattr(_local, "analyzers", None)
+    if cache is None:
+        cache = _local.analyzers = {}
+    key = tuple(sorted(options.items()))
+    analyzer = cache.get(key)
     if analyzer is None:
-        analyzer = FrameAnalyzer(tracking=False)
-        _local.analyzer = analyzer
+        analyzer = cache[key] = FrameAnalyzer(**options)
     return analyzer
+
+
+def close_thread_analyzers() -> None:
+    """Close this thread's analyzers (e.g. when a worker thread ends)."""
+    for analyzer in getattr(_local, "analyzers", {}).values():
+        analyzer.close()
+    _local.analyzers = {}
+
+
+def preload() -> None:
+    """Import TensorFlow and MediaPipe and read the CNN once, e.g. at process start."""
+    from ml.emotion.model import _load_tflite_bytes
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    import mediapipe.python.solutions.face_detection
+    import mediapipe.python.solutions.hands  # noqa: F401
+
+    _load_tflite_bytes()
 
 
 def analyze(image: np.ndarray | bytes | bytearray | memoryview, *, bgr: bool = False) -> FrameAnalysis:

@@ -187,3 +187,22 @@ def test_module_analyze_gives_each_thread_its_own_analyzer(astronaut):
     assert not errors
     assert len(results) == 2 and all(_is_happy(r) for r in results)
     assert analyzers[0] is not analyzers[1]
+
+
+def test_thread_analyzer_is_reused_per_options_and_closable(astronaut):
+    def work(out: list) -> None:
+        streaming = emotion.thread_analyzer(hands=False, hands_every=2)
+        out.append(streaming is emotion.thread_analyzer(hands_every=2, hands=False))
+        out.append(streaming is not emotion.thread_analyzer(hands=False))
+        out.append(_is_happy(streaming.analyze(astronaut)))
+        emotion.close_thread_analyzers()
+        try:
+            streaming.analyze(astronaut)
+        except RuntimeError:
+            out.append(True)
+
+    out: list = []
+    thread = threading.Thread(target=work, args=(out,))
+    thread.start()
+    thread.join(timeout=120)
+    assert out == [True, True, True, True]
