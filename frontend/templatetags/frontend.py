@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -29,5 +30,5 @@ def nav_current(context, *prefixes: str) -> str:
     request = context.get("request")
     path = getattr(request, "path", "")
     if any(prefix and path.startswith(prefix) for prefix in prefixes):
-        return 'aria-current="page"'
+        return mark_safe('aria-current="page"')  # a constant: nothing user-given in it
     return ""

@@ -38,6 +38,10 @@ export class Circumplex {
       el("text", { x: cx + 4, y: PAD + 8, class: "cx-axis-label" }, "energetic"),
       el("text", { x: cx + 4, y: SIZE - PAD - 2, class: "cx-axis-label" }, "sleepy"),
     );
+    // Trail and dot first, labels after: the labels stay readable on top of the dot.
+    this.trailPath = el("polyline", { class: "cx-trail", points: "" });
+    this.dot = el("circle", { cx, cy, r: 7, class: "cx-dot", visibility: "hidden" });
+    svg.append(this.trailPath, this.dot);
     this.labels = {};
     for (const [label, [v, a]] of Object.entries(prototypes)) {
       const [x, y] = toSvg(v, a);
@@ -45,9 +49,6 @@ export class Circumplex {
       this.labels[label] = text;
       svg.append(text);
     }
-    this.trailPath = el("polyline", { class: "cx-trail", points: "" });
-    this.dot = el("circle", { cx, cy, r: 7, class: "cx-dot", visibility: "hidden" });
-    svg.append(this.trailPath, this.dot);
   }
 
   update(mood) {

@@ -17,6 +17,7 @@ const FRAME_HEIGHT = 240;
 const JPEG_QUALITY = 0.75;
 const MAX_IN_FLIGHT = 2;
 const STALE_FRAME_MS = 3000;
+const LATENCY_WINDOW = 20;
 
 const config = JSON.parse(document.getElementById("session-config").textContent);
 const $ = (selector) => document.querySelector(selector);
@@ -74,7 +75,8 @@ const state = {
   serverDropped: 0,
   droppedBefore: 0, // server-dropped frames on earlier connections of this visit
   resultTimes: [],
-  latency: null,
+  latencies: [], // round trips of the last LATENCY_WINDOW results (ms)
+  firstResult: false,
   timer: null,
   mood: null, // the mood "Recommend" and "Compose" use
   stopping: false,
@@ -155,7 +157,7 @@ async function tick() {
     if (!state.running || !socket || !socket.isOpen || !state.ready) return;
     pruneInFlight();
     if (state.inFlight.size >= MAX_IN_FLIGHT || socket.bufferedAmount > 0) {
-      state.clientSkipped += 1; // back-pressure: this frame is never sent
+      state.clientSkipped += 1; // back-pressure: this frame is never captured nor sent
       return;
     }
     const blob = await grabFrame();
@@ -206,14 +208,19 @@ function showMood(mood, { final = false } = {}) {
     node.textContent = mood.label;
   });
   if (final) ui.moodLabel.title = "The dominant mood of the session you just stopped";
+  updatePageLink();
 }
 
 function showResult(message) {
   const sentAt = answered(message.seq);
   const now = performance.now();
   if (sentAt !== undefined) {
-    const roundTrip = now - sentAt;
-    state.latency = state.latency === null ? roundTrip : state.latency * 0.8 + roundTrip * 0.2;
+    state.latencies.push(now - sentAt);
+    if (state.latencies.length > LATENCY_WINDOW) state.latencies.shift();
+  }
+  if (!state.firstResult) {
+    state.firstResult = true;
+    say(`Session ${state.sessionId} running: reading your mood…`);
   }
   state.resultTimes.push(now);
   while (state.resultTimes.length && now - state.resultTimes[0] > 2000) state.resultTimes.shift();
@@ -256,8 +263,9 @@ function renderCounters() {
   const seconds = state.resultTimes.length > 1 ? (state.resultTimes.at(-1) - state.resultTimes[0]) / 1000 : 0;
   const fps = seconds > 0 ? (state.resultTimes.length - 1) / seconds : 0;
   ui.counters.fps.textContent = fps.toFixed(1);
-  ui.counters.latency.textContent = state.latency === null ? "–" : `${Math.round(state.latency)} ms`;
-  ui.counters.dropped.textContent = String(state.serverDropped + state.clientSkipped);
+  const sorted = [...state.latencies].sort((a, b) => a - b);
+  ui.counters.latency.textContent = sorted.length ? `${Math.round(sorted[Math.floor(sorted.length / 2)])} ms` : "–";
+  ui.counters.dropped.textContent = String(state.serverDropped);
   ui.counters.sent.textContent = String(state.totalSent);
 }
 
@@ -270,7 +278,8 @@ function onMessage(event) {
     case "started":
       state.ready = true;
       state.sessionId = message.session_id;
-      say(`Session ${message.session_id} running: reading your mood…`);
+      state.firstResult = false;
+      say(`Session ${message.session_id} started: waiting for the first analysed frame…`);
       alertUser("");
       if (state.running) scheduleNext();
       break;
@@ -359,7 +368,7 @@ async function start() {
   state.running = true;
   state.stopping = false;
   state.resultTimes = [];
-  state.latency = null;
+  state.latencies = [];
   ui.stop.disabled = false;
   ui.summary.hidden = true;
   document.body.dataset.sessionState = "connecting";
@@ -415,6 +424,13 @@ function finishStop(session) {
 }
 
 // -- recommendations --------------------------------------------------------------------
+function updatePageLink() {
+  const link = document.getElementById("recommendations-page-link");
+  if (!link || !state.mood) return;
+  const params = new URLSearchParams({ mood: state.mood.label, strategy: ui.strategy.value });
+  link.href = `${link.dataset.baseHref}?${params}`;
+}
+
 function songItem(item) {
   const song = item.song;
   const li = document.createElement("li");
@@ -587,6 +603,7 @@ ui.fps.addEventListener("change", () => {
   if (state.socket) state.socket.sendJson({ type: "options", fps: targetFps() });
 });
 ui.recommend.addEventListener("click", recommend);
+ui.strategy.addEventListener("change", updatePageLink);
 ui.compose.addEventListener("submit", compose);
 ui.compositions.addEventListener("composition:update", onCompositionUpdate);
 window.addEventListener("pagehide", () => {
