@@ -76,7 +76,8 @@ def test_listener_journey(playwright_driver, face_video, stack, console, shots):
             """(el) => new Promise((resolve, reject) => {
                  if (el.readyState >= 1) return resolve(el.duration);
                  el.addEventListener("loadedmetadata", () => resolve(el.duration), { once: true });
-                 el.addEventListener("error", () => reject(new Error("audio error " + (el.error && el.error.code))), { once: true });
+                 const fail = () => reject(new Error("audio error " + (el.error && el.error.code)));
+                 el.addEventListener("error", fail, { once: true });
                })"""
         )
         assert duration > 0
