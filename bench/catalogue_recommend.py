@@ -188,6 +188,7 @@ def bench_import(n_rows: int, rng: random.Random) -> None:
                     ]
                 )
         size_mb = path.stat().st_size / 1024 / 1024
+        Song.objects.filter(title__startswith="Imported song ").delete()
         first = import_songs(path, default_language="en")
         second = import_songs(path, default_language="en")
         print(
@@ -208,6 +209,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5_000)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--import-rows", type=int, default=20_000)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the songs and listener of the previous run"
+    )
     args = parser.parse_args()
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql" or "bench" not in db["NAME"]:
@@ -217,17 +221,25 @@ def main() -> None:
     rng = random.Random(7)
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    build_catalogue(args.songs, rng)
+    if args.reuse and Song.objects.filter(genre="bench").count() == args.songs:
+        Song.objects.exclude(genre="bench").delete()  # rows of an earlier import benchmark
+    else:
+        build_catalogue(args.songs, rng)
     print(
         f"bulk-created {Song.objects.count():,} songs, {Singer.objects.count():,} singers "
         f"in {time.perf_counter() - started:.1f} s"
     )
-    user = build_listener(args.events, rng)
+    user = User.objects.filter(username="bench-listener").first()
+    if not (args.reuse and user and ListeningEvent.objects.filter(user=user).count() == args.events):
+        user = build_listener(args.events, rng)
     print(
         f"listener with {ListeningEvent.objects.filter(user=user).count():,} events, "
         "languages te+hi, 5 favourite singers"
     )
-    print(f"PostgreSQL {connection.pg_version}, {args.calls} calls each, limit 20\n")
+    print(
+        f"PostgreSQL {connection.pg_version}, {args.calls} calls each, limit 20, "
+        f"load average {os.getloadavg()[0]:.1f}\n"
+    )
 
     moods = [mood_named(label) for label in MOOD_LABELS]
     time_calls(
@@ -262,8 +274,9 @@ def main() -> None:
         assert response.status_code == 200, response.content[:300]
 
     time_calls("POST /api/v1/recommendations/ (in-process, DRF)", args.calls, api_call)
-    print()
-    bench_import(args.import_rows, rng)
+    print(f"load average after: {os.getloadavg()[0]:.1f}\n")
+    if args.import_rows:
+        bench_import(args.import_rows, rng)
 
 
 if __name__ == "__main__":

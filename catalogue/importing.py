@@ -28,8 +28,7 @@ from typing import Any, BinaryIO
 from django.db import DatabaseError, transaction
 
 from accounts.languages import LANGUAGES, language_code
-from accounts.names import normalise_name
-from catalogue.services import MAX_SINGERS_PER_SONG, SongData, UpsertCounts, songs_upsert
+from catalogue.services import MAX_SINGERS_PER_SONG, SongData, UpsertCounts, name_key, songs_upsert
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 MAX_REJECTED_KEPT = 1000
@@ -154,7 +153,7 @@ def clean_song(record: dict[str, Any], *, default_language: str | None = None) -
     singers: list[str] = []
     try:
         raw_singers = [_text(s, "artists", 120) for s in _list(record.get("artists"))]
-        singers = [s for s in raw_singers if normalise_name(s)]
+        singers = [s for s in raw_singers if name_key(s)]
         if not singers:
             problems.append("artists is empty")
         elif len(singers) > MAX_SINGERS_PER_SONG:

@@ -32,10 +32,10 @@ from django.utils import timezone
 
 from accounts.languages import LANGUAGES
 from accounts.models import User
-from accounts.names import normalise_name
 from accounts.selectors import profile_get
 from catalogue.features import mood_to_song_space
 from catalogue.models import ListeningEvent, MoodLift, Song
+from catalogue.services import name_key
 from ml.mood import Mood, label_for
 
 STRATEGIES = ("match", "lift")
@@ -47,9 +47,9 @@ LIFT_STEPS = 4
 LIFT_IDLE = timedelta(minutes=30)
 
 # Prefilter windows (half-widths in song space) tried in order until enough candidates.
-WINDOWS = (0.08, 0.15, 0.25, 0.4, 1.0)
+WINDOWS = (0.04, 0.08, 0.15, 0.25, 0.4, 1.0)
 MIN_CANDIDATES = 150
-MAX_CANDIDATES = 3000
+MAX_CANDIDATES = 2000
 
 # History.
 HISTORY_EVENTS = 500
@@ -331,7 +331,7 @@ def _reason(
             parts = [f"lifts {mood.label} toward {target_label} (step {step})"]
     else:
         parts = [f"matches {mood.label}"]
-    singers = [(normalise_name(name), name) for name in song.singer_names]
+    singers = [(name_key(name), name) for name in song.singer_names]
     favourite = next((name for key, name in singers if key in favourites), None)
     liked_key, liked_name = max(
         singers, key=lambda s: history.singer_affinity.get(s[0], 0.0), default=("", "")

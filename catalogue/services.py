@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +15,12 @@ from accounts.names import normalise_name
 from catalogue.models import ListeningEvent, Singer, Song
 
 MAX_SINGERS_PER_SONG = 12
+
+
+@lru_cache(maxsize=65536)
+def name_key(name: str) -> str:
+    """`accounts.names.normalise_name`, memoised: an import normalises the same singers often."""
+    return normalise_name(name)
 
 
 @dataclass(frozen=True)
@@ -32,15 +39,15 @@ class SongData:
     mode: int | None = None
     tags: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def title_key(self) -> str:
-        return normalise_name(self.title) or self.title.strip().casefold()
+        return name_key(self.title) or self.title.strip().casefold()
 
-    @property
+    @cached_property
     def singer_keys(self) -> list[str]:
-        return sorted({normalise_name(name) for name in self.singers} - {""})
+        return sorted({name_key(name) for name in self.singers} - {""})
 
-    @property
+    @cached_property
     def natural_key(self) -> tuple[str, str, str]:
         return (self.title_key, "|".join(self.singer_keys), self.language)
 
@@ -89,7 +96,7 @@ def songs_upsert(*, songs: Sequence[SongData]) -> UpsertCounts:
     wanted: dict[str, str] = {}
     for song in songs:
         for name in song.singers:
-            key = normalise_name(name)
+            key = name_key(name)
             if key:
                 wanted.setdefault(key, " ".join(name.split()))
     singers = {s.key: s for s in Singer.objects.filter(key__in=wanted)}
@@ -146,7 +153,7 @@ def _display_order(data: SongData, keys: list[str]) -> list[str]:
     """Singer keys in the order the source listed them (the lead singer first)."""
     ordered: list[str] = []
     for name in data.singers:
-        key = normalise_name(name)
+        key = name_key(name)
         if key in keys and key not in ordered:
             ordered.append(key)
     return ordered
