@@ -55,6 +55,7 @@ def test_session_page_gives_its_module_every_endpoint(client):
         assert config[key], key
     assert set(config["prototypes"]) == {"happy", "excited", "calm", "neutral", "sad", "angry", "anxious"}
     html = response.content.decode()
+    assert f'<a href="{reverse("frontend:session")}" aria-current="page">Live session</a>' in html
     for emotion in ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"):
         assert f'data-emotion="{emotion}"' in html
 
