@@ -1,0 +1,114 @@
+"""Objects that routes name by id, built through the apps' own services.
+
+`OWNED_OBJECTS` maps a route's path parameter to a factory that makes one such object
+owned by a given user. A new route whose parameter is not here fails the authorization
+walk until someone adds a factory, so no object route goes unchecked.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import user_register
+from catalogue.models import Song
+from catalogue.services import listening_event_create, song_create
+from compositions.models import Composition
+from compositions.services import (
+    RenderedPiece,
+    composition_create,
+    composition_job_claim,
+    composition_job_save,
+)
+from ml.mood import mood_named
+from moods.aggregation import ReadingSummary
+from moods.models import MoodSession
+from moods.services import session_close, session_start
+
+PASSWORD = "a-long-pass-phrase-42"
+_names = itertools.count(1)
+
+
+def make_user(name: str | None = None) -> User:
+    name = name or f"listener{next(_names)}"
+    return user_register(username=name, email=f"{name}@example.com", password=PASSWORD)
+
+
+def make_song(title: str = "Echo of the hills") -> Song:
+    return song_create(title=title, singers=["K. S. Chithra"], language="te", valence=0.7, energy=0.4)
+
+
+def make_composition(owner: User) -> Composition:
+    """A ready composition with its three files in storage (the job's own save path)."""
+    composition = composition_create(user=owner, mood="calm", style="folk", bars=2, seed=7, title="Mine")
+    claimed = composition_job_claim(composition_id=composition.pk, job_token="walk")
+    return composition_job_save(
+        composition=claimed,
+        rendered=RenderedPiece(
+            midi=b"MThd\x00\x00\x00\x06",
+            audio=b"OggS audio",
+            piano_roll=b"\x89PNG\r\n",
+            duration_seconds=3.0,
+            metrics={},
+        ),
+    )
+
+
+def make_listening_event(owner: User):
+    return listening_event_create(user=owner, song=make_song(), kind="like", mood="calm")
+
+
+def make_mood_session(owner: User) -> MoodSession:
+    """A closed live session with one reading (calm), as the consumer would leave it."""
+    mood = mood_named("calm")
+    session = session_start(user=owner, client="token")
+    now = timezone.now()
+    reading = ReadingSummary(
+        started_at=now - timedelta(seconds=5),
+        ended_at=now,
+        frames=10,
+        frames_with_face=10,
+        mood=mood,
+        emotions=None,
+        moods={"calm": {"frames": 10, "valence": mood.valence, "arousal": mood.arousal}},
+        gestures={},
+    )
+    return session_close(session_id=session.pk, reason="stop", reading=reading)
+
+
+@dataclass(frozen=True)
+class ObjectKind:
+    """How to make the object a path parameter names, and whether it is private."""
+
+    factory: Callable[[User], models.Model]
+    # Shared objects (catalogue songs) are readable by everyone and writable by no one.
+    shared: bool = False
+
+
+OWNED_OBJECTS: dict[str, ObjectKind] = {
+    "composition_id": ObjectKind(make_composition),
+    "event_id": ObjectKind(make_listening_event),
+    "session_id": ObjectKind(make_mood_session),
+    "song_id": ObjectKind(lambda _owner: make_song(), shared=True),
+}
+
+
+def snapshot(obj: models.Model) -> dict[str, Any] | None:
+    """The object's row as stored, and whether each of its files still exists."""
+    row = type(obj).objects.filter(pk=obj.pk).values().first()
+    if row is None:
+        return None
+    files = {
+        field.attname: default_storage.exists(row[field.attname])
+        for field in type(obj)._meta.fields
+        if isinstance(field, models.FileField) and row[field.attname]
+    }
+    return {"row": row, "files": files}
