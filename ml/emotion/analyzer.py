@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import cv2
 import numpy as np
@@ -27,6 +27,9 @@ from ml.emotion.face import FaceDetection, crop_face, detections_from_result
 from ml.emotion.gestures import classify_gesture, landmarks_to_points
 from ml.emotion.model import Backend, EmotionCNN
 from ml.mood import EMOTIONS, Mood, mood_from_emotions
+
+if TYPE_CHECKING:
+    from ml.emotion.calibration import Calibration
 
 # MediaPipe's detectors look at 128x128 (faces) / 192x192 (palms) anyway; below this
 # size there is nothing to find, and skipping avoids feeding degenerate images to them.
@@ -105,6 +108,8 @@ class FrameAnalyzer:
     face_range: "short" (within ~2 m, webcams) or "full" (small faces, photos, ~5 m).
     emotion_model: "tflite" (the quantised model, default, ~0.3-1 ms) or "keras"
         (the float model under tf.function).
+    calibration: a user's Calibration (ml.emotion.calibration); adds a face-mesh pass
+        and fuses its landmark classifier into the probabilities.
     """
 
     def __init__(
@@ -121,6 +126,7 @@ class FrameAnalyzer:
         align: bool = True,
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        calibration: Calibration | None = None,
     ) -> None:
         if hands_every < 1:
             raise ValueError("hands_every must be at least 1.")
@@ -155,6 +161,8 @@ class FrameAnalyzer:
             else None
         )
         self._cnn = EmotionCNN(emotion_model)
+        self._mesh = None
+        self.calibration = calibration
         self._closed = False
 
     def __enter__(self) -> Self:
@@ -171,6 +179,8 @@ class FrameAnalyzer:
         self._face.close()
         if self._hands is not None:
             self._hands.close()
+        if self._mesh is not None:
+            self._mesh.close()
 
     def analyze(
         self,
@@ -213,8 +223,12 @@ class FrameAnalyzer:
             gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
             crop = crop_face(gray, face, align=self.align)
             emotions = self._cnn.probabilities(crop)
-            emotion = max(EMOTIONS, key=emotions.__getitem__)
             timings["emotion"] = _ms(t)
+            if self.calibration is not None:
+                t = _now()
+                emotions = self._calibrated(rgb, emotions)
+                timings["calibration"] = _ms(t)
+            emotion = max(EMOTIONS, key=emotions.__getitem__)
             face_box = face.box(width, height)
             face_score = face.score
 
@@ -236,6 +250,14 @@ class FrameAnalyzer:
             face_score=face_score,
             hands=hands,
         )
+
+    def _calibrated(self, rgb: np.ndarray, emotions: dict[str, float]) -> dict[str, float]:
+        if self._mesh is None:
+            from ml.emotion.calibration import FaceMesh
+
+            self._mesh = FaceMesh(tracking=self.tracking)
+        vector = self._mesh.vector(rgb)
+        return emotions if vector is None else self.calibration.fuse(emotions, vector)
 
     def _gesture(self, rgb: np.ndarray, width: int, height: int) -> tuple[str | None, int]:
         result = self._hands.process(rgb)
