@@ -23,6 +23,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -110,7 +111,8 @@ def prepare_database(env: dict[str, str], users: int) -> list[str]:
         check=True,
         capture_output=True,
     )
-    return out.stdout.decode().split()
+    # `shell` also prints what it imported: keep only the 40-hex-digit token lines.
+    return [line for line in out.stdout.decode().split() if re.fullmatch(r"[0-9a-f]{40}", line)]
 
 
 def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
@@ -191,6 +193,20 @@ async def run_client(
     return stats
 
 
+async def warm_up(url: str, token: str, frame: bytes, frames: int = 10) -> None:
+    """Analyse a few frames one by one: the first ones load the models (seconds when busy)."""
+    from websockets.asyncio.client import connect
+
+    async with connect(
+        url + "/ws/session/", additional_headers={"Authorization": f"Token {token}"}, open_timeout=120
+    ) as ws:
+        await ws.recv()
+        for _ in range(frames):
+            await ws.send(frame)
+            while json.loads(await asyncio.wait_for(ws.recv(), 300))["type"] not in ("result", "error"):
+                pass
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -255,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = []
     try:
         print("warming up (models load once per process) ...", flush=True)
-        asyncio.run(run_client(url, tokens[0], frame, 10.0, 3.0, 0.0, args.hands_every))
+        asyncio.run(warm_up(url, tokens[0], frame))
         for name, (sessions, fps, seconds) in scenarios.items():
             load_before = os.getloadavg()
             rss_before = rss_mb(pid)
