@@ -193,6 +193,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "default_acl": "private",
             "querystring_auth": True,
             "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 300),
+            # SigV4: the only signature newer regions accept (botocore may pick v2 otherwise).
+            "signature_version": env("AWS_S3_SIGNATURE_VERSION", "s3v4"),
             "file_overwrite": True,
         },
     }

@@ -66,17 +66,18 @@ def make_user(name: str):
 
 def stack_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     tag = uuid.uuid4().hex[:10]
-    return subprocess_env(
-        MEDIA_ROOT=str(tmp_path / "media"),
-        COMPOSITIONS_QUEUE=f"compositions-test-{tag}",
-        CHANNEL_LAYER_PREFIX=f"echoes-test-{tag}",
-        CACHE_PREFIX=f"echoes-test-{tag}",
+    values = {
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "COMPOSITIONS_QUEUE": f"compositions-test-{tag}",
+        "CHANNEL_LAYER_PREFIX": f"echoes-test-{tag}",
+        "CACHE_PREFIX": f"echoes-test-{tag}",
         # A dead worker is noticed within seconds, not the production half minute.
-        COMPOSITION_STALE_SECONDS="6",
-        COMPOSITION_SWEEP_SECONDS="2",
-        THROTTLE_COMPOSE="1000/min",
-        **extra,
-    )
+        "COMPOSITION_STALE_SECONDS": "6",
+        "COMPOSITION_SWEEP_SECONDS": "2",
+        "THROTTLE_COMPOSE": "1000/min",
+    }
+    values.update(extra)
+    return subprocess_env(**values)
 
 
 @pytest.fixture
