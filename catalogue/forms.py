@@ -13,6 +13,7 @@ class RecommendForm(forms.Form):
     mood = forms.ChoiceField(
         choices=[("", "My latest session's mood")] + [(label, label) for label in MOOD_LABELS], required=False
     )
+    session = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
     strategy = forms.ChoiceField(
         choices=[("match", "Match my mood"), ("lift", "Lift my mood")], required=False, initial="match"
     )

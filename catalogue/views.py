@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -23,11 +24,17 @@ HISTORY_PAGE_SIZE = 50
 @require_GET
 def recommendations(request):
     form = RecommendForm(request.GET or None)
-    label, strategy = None, "match"
+    label, strategy, session_id = None, "match", None
     if form.is_bound and form.is_valid():
         label = form.cleaned_data["mood"] or None
         strategy = form.cleaned_data["strategy"]
-    mood = mood_resolve(user=request.user, label=label)
+        # ?session=<id> (e.g. a link from the end of a live session); a chosen mood wins.
+        session_id = None if label else form.cleaned_data["session"]
+    try:
+        mood = mood_resolve(user=request.user, label=label, session_id=session_id)
+    except ValidationError as error:
+        messages.warning(request, " ".join(error.messages))
+        mood = mood_resolve(user=request.user)
     results = recommend(user=request.user, mood=mood, strategy=strategy, limit=20)
     return render(
         request,

@@ -80,3 +80,14 @@ def test_history_page_shows_only_my_events(browser):
     html = client.get(reverse("catalogue:history")).content.decode()
     assert 'id="history-table"' in html and "Srivalli" in html and "Naatu Naatu" not in html
     assert 'data-kind="finish"' in html
+
+
+def test_recommendations_for_a_session_link_and_another_users_session_is_404(browser):
+    from moods.services import session_start
+
+    client, user = browser
+    own = session_start(user=user)
+    page = client.get(reverse("catalogue:recommendations"), {"session": own.id})
+    assert page.status_code == 200 and "no mood yet" in page.content.decode()
+    other = session_start(user=make_user())
+    assert client.get(reverse("catalogue:recommendations"), {"session": other.id}).status_code == 404
