@@ -160,3 +160,20 @@ def test_pages_and_files_are_404_for_another_user(user, other_user, client, suff
 def test_anonymous_clients_are_refused(client):
     assert client.get(BASE).status_code in (401, 403)
     assert client.get("/compositions/").status_code == 302
+
+
+def test_a_burst_of_create_requests_is_throttled_with_429(user, api_for, settings):
+    settings.COMPOSITIONS_MAX_IN_FLIGHT = 1000
+    from django.core.cache import cache
+
+    cache.clear()
+    allowed = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["compose"].split("/")[0])
+    api = api_for(user)
+    codes = [
+        api.post(BASE, {"mood": "calm", "style": "folk", "bars": 1}, format="json").status_code
+        for _ in range(allowed + 5)
+    ]
+    assert codes[:allowed] == [202] * allowed and set(codes[allowed:]) == {429}
+    response = api.post(BASE, {"mood": "calm", "style": "folk"}, format="json")
+    assert response.json()["error"]["code"] == "throttled"
+    assert Composition.objects.count() == allowed
