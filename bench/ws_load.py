@@ -240,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--url", help="an already running server, ws://host:port (with --token)")
     parser.add_argument("--token", action="append", help="API token(s) for --url")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run each scenario this many times (memory growth)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
 
@@ -272,7 +275,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print("warming up (models load once per process) ...", flush=True)
         asyncio.run(warm_up(url, tokens[0], frame))
-        for name, (sessions, fps, seconds) in scenarios.items():
+        runs = [
+            (f"{name} #{i + 1}" if args.repeat > 1 else name, spec)
+            for name, spec in scenarios.items()
+            for i in range(args.repeat)
+        ]
+        for name, (sessions, fps, seconds) in runs:
             load_before = os.getloadavg()
             rss_before = rss_mb(pid)
             with tqdm(
