@@ -30,12 +30,13 @@ logger = logging.getLogger(__name__)
 
 QUEUE = settings.COMPOSITIONS_QUEUE  # "compositions" unless tests isolate their own
 MAX_RETRIES = 3
+TIMEOUT_RETRIES = 1
 # Errors that may pass by themselves: a database restart, a storage hiccup or a full disk
 # being cleared, S3 throttling or a network blip. ml errors (bad input, missing weights)
 # are not among them: the job fails with their message straight away.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, OSError, BotoCoreError, ClientError)
 
-TIMEOUT_MESSAGE = "Composing took too long and was stopped. Please try again with fewer bars."
+TIMEOUT_MESSAGE = "Composing took too long and was stopped. Please try again, perhaps with fewer bars."
 GAVE_UP_MESSAGE = "Could not save the composition: storage or database was unavailable. Please try again."
 
 
@@ -78,7 +79,11 @@ def composition_generate_task(self, composition_id: int) -> str:
         result = services.composition_job_run(
             composition_id=composition_id, job_token=self.request.id or f"local-{composition_id}"
         )
-    except SoftTimeLimitExceeded:
+    except SoftTimeLimitExceeded as error:
+        # Once more: a cold worker process loads TensorFlow and the generator inside its
+        # first job, and a busy machine is slow; the second attempt has neither excuse.
+        if self.request.retries < TIMEOUT_RETRIES:
+            raise self.retry(exc=error, countdown=1, max_retries=MAX_RETRIES) from error
         services.composition_job_fail(composition_id=composition_id, message=TIMEOUT_MESSAGE)
         return "failed"
     return result.status if result is not None else "skipped"

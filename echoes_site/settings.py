@@ -167,8 +167,9 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # --- Compositions (jobs on the "compositions" queue; see docs/compositions.md) ---------
 COMPOSITIONS_QUEUE = env("COMPOSITIONS_QUEUE", "compositions")
 COMPOSITIONS_MAX_IN_FLIGHT = env_int("COMPOSITIONS_MAX_IN_FLIGHT", 3)  # per user
-COMPOSITION_SOFT_TIME_LIMIT = env_int("COMPOSITION_SOFT_TIME_LIMIT", 60)  # seconds
-COMPOSITION_TIME_LIMIT = env_int("COMPOSITION_TIME_LIMIT", 90)
+# Seconds; generous because a cold worker process loads TensorFlow inside its first job.
+COMPOSITION_SOFT_TIME_LIMIT = env_int("COMPOSITION_SOFT_TIME_LIMIT", 120)
+COMPOSITION_TIME_LIMIT = env_int("COMPOSITION_TIME_LIMIT", 180)
 # A running job whose heartbeat is older than this is taken to be dead and re-queued.
 COMPOSITION_STALE_SECONDS = env_int("COMPOSITION_STALE_SECONDS", 30)
 COMPOSITION_SWEEP_SECONDS = env_int("COMPOSITION_SWEEP_SECONDS", 15)
