@@ -135,6 +135,15 @@ class ConsoleWatch:
     def attach(self, page) -> None:
         page.on("console", lambda msg: msg.type == "error" and self._add(f"console: {msg.text}"))
         page.on("pageerror", lambda exc: self._add(f"uncaught: {exc}"))
+        # A request the page makes that fails (a CDN it should not use, a missing file);
+        # requests aborted by navigating away are not failures.
+        page.on(
+            "requestfailed",
+            lambda request: (
+                "ERR_ABORTED" not in (request.failure or "")
+                and self._add(f"request failed: {request.url} ({request.failure})")
+            ),
+        )
 
     def _add(self, text: str) -> None:
         if not any(pattern.search(text) for pattern in self.allowed):
@@ -142,6 +151,9 @@ class ConsoleWatch:
 
     def allow(self, pattern: re.Pattern) -> None:
         self.allowed.append(pattern)
+
+    def assert_clean(self) -> None:
+        assert not self.errors, "the pages logged errors:\n" + "\n".join(self.errors)
 
 
 @pytest.fixture

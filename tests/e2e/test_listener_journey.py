@@ -126,4 +126,4 @@ def test_listener_journey(playwright_driver, face_video, stack, console, shots):
         phone.screenshot(path=shots / "12-session-phone.png", full_page=True)
     finally:
         browser.close()
-    assert console.errors == []
+    console.assert_clean()

@@ -25,7 +25,7 @@ def test_refused_camera_says_so_and_how_to_fix_it(playwright_driver, face_video,
         page.screenshot(path=shots / "camera-refused.png", full_page=True)
     finally:
         browser.close()
-    assert console.errors == []
+    console.assert_clean()
 
 
 def test_page_reconnects_after_the_server_restarts(playwright_driver, face_video, stack, console, shots):
@@ -58,4 +58,4 @@ def test_page_reconnects_after_the_server_restarts(playwright_driver, face_video
         expect(page.locator("#session-summary")).to_contain_text("Session saved", timeout=30_000)
     finally:
         browser.close()
-    assert console.errors == []
+    console.assert_clean()
