@@ -126,6 +126,10 @@ def recommend(
 
     history = _history(user)
     ids, valence, energy, singer_keys = _candidates(languages, tv, te, exclude=history.recent_song_ids)
+    if not ids and languages:
+        # Nothing at all in the listener's languages: better other languages than nothing.
+        languages = []
+        ids, valence, energy, singer_keys = _candidates(languages, tv, te, exclude=history.recent_song_ids)
     if not ids:
         return []
 

@@ -91,3 +91,16 @@ def test_recommendations_for_a_session_link_and_another_users_session_is_404(bro
     assert page.status_code == 200 and "no mood yet" in page.content.decode()
     other = session_start(user=make_user())
     assert client.get(reverse("catalogue:recommendations"), {"session": other.id}).status_code == 404
+
+
+def test_admin_lists_songs_with_search_and_filters():
+    from accounts.models import User
+
+    make_song("Srivalli", "Sid Sriram", language="te")
+    make_song("Tum Hi Ho", "Arijit Singh", language="hi")
+    admin = User.objects.create_superuser(username="boss", email="boss@example.com", password="x")
+    client = Client()
+    client.force_login(admin)
+    html = client.get("/admin/catalogue/song/", {"q": "sid", "language__exact": "te"}).content.decode()
+    assert "Srivalli" in html and "Tum Hi Ho" not in html
+    assert client.get("/admin/catalogue/listeningevent/").status_code == 200

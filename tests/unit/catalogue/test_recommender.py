@@ -183,3 +183,10 @@ def test_unknown_strategy_and_bad_limit_are_rejected():
 
 def test_empty_catalogue_gives_no_results():
     assert recommend(user=make_user(), mood=mood_named("calm")) == []
+
+
+def test_languages_without_any_song_fall_back_to_the_others():
+    make_grid(languages=("en",))
+    user = make_user(languages=["kn"])
+    results = recommend(user=user, mood=mood_named("calm"), limit=5)
+    assert len(results) == 5 and {r.song.language for r in results} == {"en"}
