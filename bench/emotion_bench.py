@@ -94,6 +94,8 @@ def run(config: dict, frames: list[bytes], clock: str, warmup: int = 10) -> dict
         "cpu_fps": len(frames) / cpu if cpu > 0 else float("nan"),
         "load": load,
         "faces": faces / len(frames),
+        # Mean cost per analysed frame (a stage skipped on a frame counts 0 for it).
+        "per_frame": {stage: sum(v) / len(frames) for stage, v in timings.items()},
         **{
             stage: (np.percentile(v, 50), np.percentile(v, 95)) if v else (float("nan"),) * 2
             for stage, v in timings.items()
@@ -118,6 +120,33 @@ def cnn_predict_reference(calls: int = 20) -> float:
     return float(np.median(times))
 
 
+def plot(rows: list, path: Path) -> None:
+    """Stacked bars of the mean ms per frame of each stage, per size and configuration."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = sorted({(size, clock) for size, clock, _, _ in rows})
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.5 * len(groups), 4), squeeze=False)
+    for ax, (size, clock) in zip(axes[0], groups, strict=True):
+        mine = [(name, r) for s, c, name, r in rows if (s, c) == (size, clock)]
+        bottom = np.zeros(len(mine))
+        for stage in STAGES[:-1]:
+            values = np.array([r["per_frame"][stage] for _, r in mine])
+            ax.bar([n for n, _ in mine], values, bottom=bottom, label=stage)
+            bottom += values
+        ax.set_title(f"{size}, {clock} clock")
+        ax.set_ylabel("mean ms per frame")
+        ax.tick_params(axis="x", labelrotation=30)
+    axes[0][0].legend()
+    fig.suptitle(f"ml.emotion per stage (load average {os.getloadavg()[0]:.1f})")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300)
@@ -131,6 +160,12 @@ def main() -> None:
         help="stage timings by wall clock, by process CPU time, or one pass each",
     )
     parser.add_argument("--predict", action="store_true", help="also time model.predict")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=Path(__file__).resolve().parent / "out" / "emotion_bench.png",
+        help="where to draw the per-stage p50 bars (PNG)",
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -168,6 +203,8 @@ def main() -> None:
     )
     if args.predict:
         print(f"Keras model.predict, one face: {cnn_predict_reference():.1f} ms (median)")
+    plot(rows, args.plot)
+    print(f"chart: {args.plot}")
     if args.markdown:
         print(
             "\n| size | clock | config | fps | fps per CPU-s | "
