@@ -62,6 +62,7 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
         self.last_gesture: tuple[str | None, int] = (None, 0)
         self.live: LiveSession | None = None
         self.slot = FrameSlot()
+        self.in_analysis = False  # a frame is in the pool right now
         self.tasks: list[asyncio.Task] = []
         self.db_lock = asyncio.Lock()
         if user is None or not user.is_authenticated:
@@ -130,8 +131,8 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
         if live is None or live.closed:
             return None
         live.closed = True
-        if self.slot.discard() is not None:
-            live.counters.dropped += 1
+        # The waiting frame, and one still in analysis, will never be answered: dropped.
+        live.counters.dropped += (self.slot.discard() is not None) + self.in_analysis
         async with self.db_lock:
             reading = live.take_reading(now=timezone.now())
             return await database_sync_to_async(services.session_close)(
@@ -226,16 +227,19 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
             next_start = time.monotonic() + 0.8 / self.fps
             hands = self.hands_every > 0 and self.analysed % self.hands_every == 0
             self.analysed += 1
+            self.in_analysis = True
             try:
                 analysis = await loop.run_in_executor(
                     inference.executor(), functools.partial(inference.analyze_frame, frame.data, hands=hands)
                 )
             except MLError as error:  # FrameDecodeError, FrameTooLarge: the client's fault
-                if live is not None:
+                self.in_analysis = False
+                if live is not None and not live.closed:
                     live.counters.rejected += 1
                 await self._send(protocol.error_message(_error_code(error), str(error), seq=frame.seq))
                 continue
             except Exception:
+                self.in_analysis = False
                 logger.exception("analysis failed (session %s, seq %s)", live and live.session_id, frame.seq)
                 await self._send(
                     protocol.error_message(
@@ -243,6 +247,7 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
                     )
                 )
                 continue
+            self.in_analysis = False
             if hands:
                 self.last_gesture = (analysis.gesture, analysis.hands)
             elif self.hands_every > 0:
