@@ -32,6 +32,7 @@ from catalogue.services import MAX_SINGERS_PER_SONG, SongData, UpsertCounts, nam
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 MAX_REJECTED_KEPT = 1000
+MAX_OBJECT_CHARS = 1024 * 1024  # one song never needs more; stops reading a broken file
 csv.field_size_limit(1024 * 1024)
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -288,20 +289,25 @@ def _csv_records(
 def _json_records(
     handle: BinaryIO, encoding: str, default_language: str | None, progress: _Progress
 ) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """(line, record, error) per object of a JSON array or of JSON Lines, streamed in chunks."""
+    """(line, record, error) per object of a JSON array, streamed in 256 KB chunks."""
     decoder = json.JSONDecoder()
     text_decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    buffer, line_at_start, eof, checked_columns = "", 1, False, False
-    position = 0
-    is_array: bool | None = None
+    buffer, position, eof, checked_columns = "", 0, False, False
+    counted_to, line_no = 0, 1  # line_no is the line of buffer[counted_to]
+
+    def line_at(pos: int) -> int:
+        nonlocal counted_to, line_no
+        line_no += buffer.count("\n", counted_to, pos)
+        counted_to = pos
+        return line_no
 
     def more() -> bool:
-        nonlocal buffer, eof, position, line_at_start
+        nonlocal buffer, eof, position, counted_to
         chunk = handle.read(256 * 1024)
         progress.bytes += len(chunk)
-        line_at_start += buffer.count("\n", 0, position)
+        line_at(position)
         buffer = buffer[position:] + text_decoder.decode(chunk, final=not chunk)
-        position = 0
+        position, counted_to = 0, 0
         eof = not chunk
         return bool(chunk)
 
@@ -315,50 +321,75 @@ def _json_records(
 
     more()
     skip(" \t\r\n\ufeff")
-    if position >= len(buffer):
-        raise ImportRefused("The file is empty.")
-    is_array = buffer[position] == "["
-    if is_array:
-        position += 1
+    if position >= len(buffer) or buffer[position] != "[":
+        raise ImportRefused("The file is not a JSON array of songs.")
+    position += 1
     while True:
-        skip(" \t\r\n," if is_array else " \t\r\n")
+        skip(" \t\r\n,")
         if position >= len(buffer):
-            if is_array:
-                yield (
-                    line_at_start + buffer.count("\n", 0, position),
-                    None,
-                    "the JSON array is not closed with ]",
-                )
+            yield line_at(position), None, "the JSON array is not closed with ]"
             return
-        if is_array and buffer[position] == "]":
+        if buffer[position] == "]":
             return
-        line = line_at_start + buffer.count("\n", 0, position)
+        line = line_at(position)
         try:
             value, end = decoder.raw_decode(buffer, position)
             if end >= len(buffer) and not eof:
                 raise json.JSONDecodeError("incomplete", buffer, end)  # may continue in the next chunk
         except json.JSONDecodeError as error:
-            if not eof:
+            if not eof and len(buffer) - position < MAX_OBJECT_CHARS:
                 more()
                 continue
             yield line, None, f"not valid JSON: {error.msg}"
-            return  # the rest of the file cannot be located reliably
+            return  # in an array, the rest of the file cannot be located reliably
         position = end
-        if not isinstance(value, dict):
+        record = _record_from_object(value)
+        if record is None:
             yield line, None, "each song must be a JSON object"
             continue
-        lowered = {str(k).strip().lower(): v for k, v in value.items()}
-        record = {}
-        for canonical, names in ALIASES.items():
-            for name in names:
-                if name in lowered:
-                    record[canonical] = lowered[name]
-                    break
         if not checked_columns:
             # The first object decides whether the file has the layout at all.
             _check_columns(set(record), default_language)
             checked_columns = True
         yield line, record, None
+
+
+def _record_from_object(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        return None
+    lowered = {str(k).strip().lower(): v for k, v in value.items()}
+    record: dict[str, Any] = {}
+    for canonical, names in ALIASES.items():
+        for name in names:
+            if name in lowered:
+                record[canonical] = lowered[name]
+                break
+    return record
+
+
+def _jsonl_records(
+    handle: BinaryIO, encoding: str, default_language: str | None, progress: _Progress
+) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line, record, error) per line of a JSON Lines file; a broken line rejects only itself."""
+    checked_columns = False
+    for number, raw in enumerate(handle, start=1):
+        progress.bytes += len(raw)
+        text = raw.decode(encoding, errors="replace").lstrip("\ufeff").strip()
+        if not text:
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            yield number, None, f"not valid JSON: {error.msg}"
+            continue
+        record = _record_from_object(value)
+        if record is None:
+            yield number, None, "each song must be a JSON object"
+            continue
+        if not checked_columns:
+            _check_columns(set(record), default_language)
+            checked_columns = True
+        yield number, record, None
 
 
 # --- the import ------------------------------------------------------------------------
@@ -405,7 +436,10 @@ def import_songs(
         head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
         handle.seek(0)
         is_json = path.suffix.lower() in {".json", ".jsonl", ".ndjson"} or head[:1] in (b"[", b"{")
-        reader = _json_records if is_json else _csv_records
+        if not head:
+            raise ImportRefused("The file is empty.")
+        readers = {"csv": _csv_records, "array": _json_records, "lines": _jsonl_records}
+        reader = readers[("array" if head[:1] == b"[" else "lines") if is_json else "csv"]
         for line, record, error in reader(handle, encoding, default_language, progress):
             report.rows += 1
             if error is None:

@@ -218,3 +218,38 @@ def test_shipped_catalogue_loads_idempotently_with_enough_variety():
     assert Singer.objects.count() >= 60
     call_command("load_catalogue", stdout=out)
     assert "0 created, 0 updated" in out.getvalue().splitlines()[-1]
+
+
+def test_a_broken_json_line_rejects_only_itself(tmp_path):
+    good = '{"track_name": "A", "artists": "B", "valence": 0.5, "energy": 0.5, "language": "en"}'
+    text = "\n".join([good, '{"track_name": "broken", ', "[1, 2]", good.replace('"A"', '"C"')])
+    report = import_songs(write(tmp_path, "songs.jsonl", text))
+    assert report.created == 2
+    assert [(r.line, r.reason.split(":")[0]) for r in report.rejected] == [
+        (2, "not valid JSON"),
+        (3, "each song must be a JSON object"),
+    ]
+
+
+def test_large_json_array_streams_with_right_line_numbers(tmp_path):
+    songs = [
+        {
+            "track_name": f"Song {i}",
+            "artists": f"Singer {i % 40}",
+            "valence": 0.5,
+            "energy": 0.5,
+            "language": "en",
+        }
+        for i in range(3000)
+    ]
+    songs[2500]["valence"] = 9
+    path = write(tmp_path, "big.json", "[\n" + ",\n".join(json.dumps(s) for s in songs) + "\n]\n")
+    assert path.stat().st_size > 256 * 1024  # more than one chunk
+    report = import_songs(path)
+    assert report.created == 2999 and [r.line for r in report.rejected] == [2502]
+
+
+@pytest.mark.parametrize("name", ["empty.csv", "empty.json"])
+def test_an_empty_file_is_refused(tmp_path, name):
+    with pytest.raises(ImportRefused, match="empty"):
+        import_songs(write(tmp_path, name, "\n  \n"), default_language="en")
