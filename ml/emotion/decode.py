@@ -58,14 +58,26 @@ def decode_image(
     try:
         image.load()
         image = ImageOps.exif_transpose(image)
-        if image.mode != "RGB":
-            image = image.convert("RGB")
-        array = np.asarray(image, dtype=np.uint8)
+        if image.mode.startswith(("I", "F")):
+            array = _wide_gray_to_rgb(np.asarray(image))
+        else:
+            if image.mode != "RGB":
+                image = image.convert("RGB")
+            array = np.asarray(image, dtype=np.uint8)
     except Exception as error:
         raise FrameDecodeError(f"The {image.format} image is truncated or corrupt ({error}).") from None
     if array.ndim != 3 or array.shape[2] != 3 or array.size == 0:
         raise FrameDecodeError("The image decoded to an unexpected shape.")
     return np.ascontiguousarray(array)
+
+
+def _wide_gray_to_rgb(values: np.ndarray) -> np.ndarray:
+    """16-bit, 32-bit or float grayscale -> 8-bit RGB (PIL's convert would clip at 255)."""
+    values = values.astype(np.float32)
+    if values.max(initial=0.0) > 255.0:
+        values = values / 257.0  # 16-bit range onto 8 bits
+    gray = np.clip(values + 0.5, 0, 255).astype(np.uint8)
+    return np.repeat(gray[:, :, None], 3, axis=2)
 
 
 def check_pixels(width: int, height: int, max_pixels: int) -> None:

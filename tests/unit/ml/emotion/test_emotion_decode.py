@@ -104,3 +104,13 @@ def test_non_bytes_non_arrays_are_refused():
         decode_image("a string")  # type: ignore[arg-type]
     with pytest.raises(FrameDecodeError):
         as_rgb([[1, 2], [3, 4]])  # type: ignore[arg-type]
+
+
+def test_sixteen_bit_grayscale_keeps_its_brightness(astronaut):
+    gray = astronaut.mean(axis=2)
+    sixteen = Image.fromarray((gray * 257).astype(np.uint16))
+    buffer = io.BytesIO()
+    sixteen.save(buffer, "PNG")
+    rgb = decode_image(buffer.getvalue())
+    assert rgb.shape == (512, 512, 3)
+    assert abs(float(rgb.mean()) - float(gray.mean())) < 1.0
