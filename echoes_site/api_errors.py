@@ -6,9 +6,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import APIView, exception_handler
 
 from ml.errors import MLError
 
@@ -62,3 +64,32 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         code = codes if isinstance(codes, str) else "error"
         response.data = error_body(code, _first_message(getattr(exc, "detail", str(exc))))
     return response
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable, e.g. invalid, not_found, throttled.")
+    message = serializers.CharField(help_text="A sentence a user understands.")
+    fields = serializers.DictField(required=False, help_text="Per-field messages (validation errors only).")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error body of the API (documented as the `Error` component)."""
+
+    error = ErrorDetailSerializer()
+
+
+@extend_schema(exclude=True)
+class ApiNotFoundApi(APIView):
+    """Any path under /api/v1/ that names no endpoint: a 404 in the API error format.
+
+    Without it Django answers such paths with its HTML 404 page (e.g. a negative id, which
+    the `<int:...>` converters do not match), which no API client can parse.
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def _not_found(self, request, *args, **kwargs):
+        raise exceptions.NotFound("There is no API endpoint at this path.")
+
+    get = post = put = patch = delete = _not_found

@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from echoes_site.api_errors import ApiNotFoundApi
 from echoes_site.health import healthz
 
 api_v1 = [
@@ -9,6 +10,8 @@ api_v1 = [
     path("", include("catalogue.api_urls")),
     path("", include("moods.api_urls")),
     path("", include("compositions.api_urls")),
+    # Last: any other /api/v1/ path is a 404 in the API error format, not an HTML page.
+    re_path(r"^.*$", ApiNotFoundApi.as_view(), name="not-found"),
 ]
 
 urlpatterns = [
