@@ -6,7 +6,7 @@ Another user's composition is a 404 on every route (selectors scope by owner).
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -188,18 +188,29 @@ class _CompositionFileApi(APIView):
             raise conflict from error
 
 
+def _file_schema(kind: str):
+    """The 200 of a file route in the media type the file is really served with."""
+    media_type = downloads.KINDS[kind][1]
+    return extend_schema_view(
+        get=extend_schema(responses={(200, media_type): OpenApiTypes.BINARY, 302: None, 409: None})
+    )
+
+
+@_file_schema("midi")
 class CompositionMidiApi(_CompositionFileApi):
     """The MIDI file (streamed, or a redirect to a short-lived signed URL on S3)."""
 
     kind = "midi"
 
 
+@_file_schema("audio")
 class CompositionAudioApi(_CompositionFileApi):
     """The audio (OGG Vorbis); `?download=0` for inline playback in an audio element."""
 
     kind = "audio"
 
 
+@_file_schema("piano_roll")
 class CompositionPianoRollApi(_CompositionFileApi):
     """The piano-roll picture (PNG), inline."""
 
