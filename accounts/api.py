@@ -57,6 +57,11 @@ class TokenObtainApi(APIView):
         username = serializers.CharField(max_length=254, help_text="Username or email.")
         password = serializers.CharField(max_length=128, write_only=True)
 
+    def get_authenticate_header(self, request) -> str:
+        # Wrong credentials are a 401 with a challenge; DRF turns them into a 403 for a
+        # view without authenticators, which mobile clients read as "forbidden".
+        return "Token"
+
     @extend_schema(request=InputSerializer, responses={200: _TokenOutput})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
