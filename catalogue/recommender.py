@@ -31,8 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.languages import LANGUAGES
-from accounts.models import User
-from accounts.selectors import profile_get
+from accounts.models import FavouriteSinger, Profile, User
 from catalogue.features import mood_to_song_space
 from catalogue.models import ListeningEvent, MoodLift, Song
 from catalogue.services import name_key
@@ -110,10 +109,11 @@ def recommend(
         )
     if not 1 <= int(limit) <= MAX_LIMIT:
         raise ValidationError({"limit": [f"limit must be between 1 and {MAX_LIMIT}."]})
-    profile = profile_get(user=user)
     if languages is None:
-        languages = [code for code in profile.languages if code in LANGUAGES]
-    favourites = {s.key: s.name for s in profile.favourite_singers.all()}
+        # Plain values, not profile_get(): this is the hot path and needs no model objects.
+        stored = Profile.objects.filter(user=user).values_list("languages", flat=True).first() or []
+        languages = [code for code in stored if code in LANGUAGES]
+    favourites = dict(FavouriteSinger.objects.filter(profile__user=user).values_list("key", "name"))
 
     step: int | None = None
     if strategy == "lift":
