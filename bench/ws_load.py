@@ -153,7 +153,7 @@ class ClientStats:
 
 
 async def run_client(
-    url: str, token: str, frame: bytes, fps: float, seconds: float, delay: float, hands_every: int | None
+    url: str, token: str, frame: bytes, fps: float, seconds: float, delay: float, hands_fps: float | None
 ) -> ClientStats:
     from websockets.asyncio.client import connect
 
@@ -164,8 +164,8 @@ async def run_client(
     ) as ws:
         assert json.loads(await ws.recv())["type"] == "ready"
         options = {"type": "options", "fps": min(60.0, max(0.5, fps))}
-        if hands_every is not None:
-            options["hands_every"] = hands_every
+        if hands_fps is not None:
+            options["hands_fps"] = hands_fps
         await ws.send(json.dumps(options))
         assert json.loads(await ws.recv())["type"] == "options"
 
@@ -214,11 +214,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-async def run_scenario(
-    url, tokens, frame, sessions, fps, seconds, hands_every, progress
-) -> list[ClientStats]:
+async def run_scenario(url, tokens, frame, sessions, fps, seconds, hands_fps, progress) -> list[ClientStats]:
     tasks = [
-        asyncio.create_task(run_client(url, tokens[i], frame, fps, seconds, i / sessions / fps, hands_every))
+        asyncio.create_task(run_client(url, tokens[i], frame, fps, seconds, i / sessions / fps, hands_fps))
         for i in range(sessions)
     ]
     start = time.monotonic()
@@ -235,9 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--size", default="320x240", help="frame size, WxH")
     parser.add_argument("--workers", type=int, help="EMOTION_WORKERS of the server (default: cores)")
-    parser.add_argument(
-        "--hands-every", type=int, help="hands_every option of the clients (server default 2)"
-    )
+    parser.add_argument("--hands-fps", type=float, help="hands_fps option of the clients (server default 4)")
     parser.add_argument("--url", help="an already running server, ws://host:port (with --token)")
     parser.add_argument("--token", action="append", help="API token(s) for --url")
     parser.add_argument(
@@ -291,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
                     bar.update(elapsed - bar.n)
 
                 stats = asyncio.run(
-                    run_scenario(url, tokens, frame, sessions, fps, seconds, args.hands_every, progress)
+                    run_scenario(url, tokens, frame, sessions, fps, seconds, args.hands_fps, progress)
                 )
             rss_after = rss_mb(pid)
             latencies = [ms for s in stats for ms in s.latencies_ms]
@@ -328,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(f"cores: {os.cpu_count()}, EMOTION_WORKERS: {args.workers or 'default (cores)'}, "
-          f"hands_every: {args.hands_every or 'server default (2)'}")  # fmt: skip
+          f"hands_fps: {args.hands_fps if args.hands_fps is not None else 'server default (4)'}")  # fmt: skip
     header = (
         "| scenario | delivered fps/session (mean, min) | total fps | p50 / p95 / max ms | "
         "sent / analysed / dropped / errors | server RSS MB start → end | load avg 1 min |"

@@ -57,8 +57,8 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
         subprotocol = protocol.SUBPROTOCOL if protocol.SUBPROTOCOL in offered else None
         self.seq = 0
         self.fps = protocol.DEFAULT_FPS
-        self.hands_every = protocol.DEFAULT_HANDS_EVERY
-        self.analysed = 0  # frames analysed on this connection (for hands_every)
+        self.hands_fps = protocol.DEFAULT_HANDS_FPS
+        self.hands_at = float("-inf")  # when this connection last looked for hands
         self.last_gesture: tuple[str | None, int] = (None, 0)
         self.live: LiveSession | None = None
         self.slot = FrameSlot()
@@ -98,7 +98,7 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
                 "protocol": protocol.SUBPROTOCOL,
                 "session_id": self.live.session_id,
                 "fps": self.fps,
-                "hands_every": self.hands_every,
+                "hands_fps": self.hands_fps,
                 "limits": {
                     "max_frame_bytes": protocol.MAX_FRAME_BYTES,
                     "max_frame_width": protocol.MAX_FRAME_WIDTH,
@@ -207,10 +207,11 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
     async def _on_options(self, control: protocol.Control) -> None:
         if control.fps is not None:
             self.fps = control.fps
-        if control.hands_every is not None:
-            self.hands_every = control.hands_every
+        if control.hands_fps is not None:
+            self.hands_fps = control.hands_fps
             self.last_gesture = (None, 0)
-        await self._send({"type": "options", "fps": self.fps, "hands_every": self.hands_every})
+            self.hands_at = float("-inf")
+        await self._send({"type": "options", "fps": self.fps, "hands_fps": self.hands_fps})
 
     # -- background tasks of the connection ----------------------------------------
     async def _analyse_forever(self) -> None:
@@ -225,8 +226,11 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
             live = self.live
             # 25% tolerance: a client sending at exactly `fps` never waits for jitter.
             next_start = time.monotonic() + 0.8 / self.fps
-            hands = self.hands_every > 0 and self.analysed % self.hands_every == 0
-            self.analysed += 1
+            now = time.monotonic()
+            # Same 25% tolerance as for frames, so 4 looks/s at 8 fps is every 2nd frame.
+            hands = self.hands_fps > 0 and now - self.hands_at >= 0.8 / self.hands_fps
+            if hands:
+                self.hands_at = now
             self.in_analysis = True
             try:
                 analysis = await loop.run_in_executor(
@@ -250,7 +254,7 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
             self.in_analysis = False
             if hands:
                 self.last_gesture = (analysis.gesture, analysis.hands)
-            elif self.hands_every > 0:
+            elif self.hands_fps > 0:
                 analysis.gesture, analysis.hands = self.last_gesture  # held between hand looks
             if live is None or live.closed:
                 continue  # the session was stopped while this frame was in analysis

@@ -10,18 +10,18 @@ from moods.protocol import MAX_CONTROL_BYTES, ProtocolError, error_message, pars
 
 
 @pytest.mark.parametrize(
-    ("text", "kind", "fps", "hands_every"),
+    ("text", "kind", "fps", "hands_fps"),
     [
         ('{"type": "start"}', "start", None, None),
         ('{"type": "stop"}', "stop", None, None),
         ('{"type": "options", "fps": 15}', "options", 15.0, None),
-        ('{"type": "options", "hands_every": 0}', "options", None, 0),
-        ('{"type": "options", "fps": 0.5, "hands_every": 3}', "options", 0.5, 3),
+        ('{"type": "options", "hands_fps": 0}', "options", None, 0.0),
+        ('{"type": "options", "fps": 0.5, "hands_fps": 2.5}', "options", 0.5, 2.5),
     ],
 )
-def test_control_messages_are_parsed(text, kind, fps, hands_every):
+def test_control_messages_are_parsed(text, kind, fps, hands_fps):
     control = parse_control(text)
-    assert (control.type, control.fps, control.hands_every) == (kind, fps, hands_every)
+    assert (control.type, control.fps, control.hands_fps) == (kind, fps, hands_fps)
 
 
 def test_ping_echoes_its_token():
@@ -43,8 +43,9 @@ def test_ping_echoes_its_token():
         ('{"type": "options", "fps": 500}', "bad_options"),
         ('{"type": "options", "fps": "fast"}', "bad_options"),
         ('{"type": "options", "fps": true}', "bad_options"),
-        ('{"type": "options", "hands_every": 1.5}', "bad_options"),
-        ('{"type": "options", "hands_every": -1}', "bad_options"),
+        ('{"type": "options", "hands_fps": "often"}', "bad_options"),
+        ('{"type": "options", "hands_fps": -1}', "bad_options"),
+        ('{"type": "options", "hands_fps": 61}', "bad_options"),
         ('{"type": "ping", "t": {"a": 1}}', "bad_message"),
         ("[" * 100_000, "message_too_large"),
         (json.dumps({"type": "ping", "t": "x" * MAX_CONTROL_BYTES}), "message_too_large"),
