@@ -24,7 +24,9 @@ MEMBER_PAGES = [
     "/accounts/profile/",
     "/accounts/password/",
 ]
-DOCS_PAGES = ["/api/docs/", "/api/redoc/"]
+# Swagger UI only: Redoc's bundle always shows its maker's logo from their CDN (an <img>
+# with no option to turn it off; it hides itself offline). The site links to Swagger UI.
+DOCS_PAGES = ["/api/docs/"]
 
 
 def slug(path: str) -> str:
