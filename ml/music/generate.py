@@ -59,6 +59,11 @@ MOOD_PROGRAMS: dict[str, tuple[int, int, int, int]] = {
     "angry": (61, 57, 57, 58),  # brass, trombones, tuba
     "anxious": (68, 44, 44, 43),  # oboe over tremolo strings
 }
+# Median note density (onsets per bar, all tracks) of each style's segments in the
+# dataset build (dataset.npz "style_density_median"): arousal 0 sits here.
+STYLE_DENSITY_MEDIAN: dict[str, float] = {"chorale": 15.25, "renaissance": 9.0, "folk": 8.75}
+DEFAULT_CANDIDATES = 8
+
 # Keys the seed chooses from (tonic pitch classes), by mode.
 MAJOR_TONICS = (0, 2, 3, 5, 7, 9, 10)  # C D Eb F G A Bb
 MINOR_TONICS = (0, 2, 4, 5, 7, 9, 11)  # c d e f g a b
@@ -210,11 +215,16 @@ def segment_noise(rng: np.random.Generator, n_segments: int, share: float = 0.6)
 
 
 def drop_blips(tokens: np.ndarray) -> np.ndarray:
-    """Absorb one-step notes that sit between two different neighbours into the note before."""
+    """Absorb one-step notes that sit between two different neighbours into the note before.
+
+    Applied left to right, so a run of blips becomes one held note (as a player would).
+    """
     out = tokens.copy()
     for track in out:
-        for t in range(1, len(track) - 1):
-            if track[t] != REST and track[t] != track[t - 1] and track[t] != track[t + 1]:
+        blip = np.zeros(len(track), dtype=bool)
+        blip[1:-1] = (track[1:-1] != REST) & (track[1:-1] != track[:-2]) & (track[1:-1] != track[2:])
+        for t in np.flatnonzero(blip):
+            if track[t] != track[t - 1] and track[t] != track[t + 1]:
                 track[t] = track[t - 1]
     return out
 
@@ -245,8 +255,8 @@ def snap_and_transpose(
     tonic, found_mode, _ = find_key(hist, mode if snap else None)
     if snap:
         mask = scale_pitch_classes(tonic, found_mode)
-        flat = out[sounding]
-        out[sounding] = np.array([snap_pitch(int(p), mask) for p in flat], dtype=out.dtype)
+        table = np.array([snap_pitch(p, mask) for p in range(128)], dtype=out.dtype)
+        out[sounding] = table[out[sounding]]
     if rng is not None:
         targets = MAJOR_TONICS if found_mode == "major" else MINOR_TONICS
         target = int(rng.choice(targets))
@@ -308,8 +318,14 @@ def generate(
     seed: int = 0,
     snap_to_key: bool = True,
     weights: str | Path | None = None,
+    candidates: int = DEFAULT_CANDIDATES,
 ) -> Piece:
     """Compose a piece for a mood and style. Same arguments and seed -> same piece.
+
+    The network writes `candidates` pieces in one batch (different noise); the first
+    one whose detected mode matches the mood's valence sign and whose note density is
+    on the arousal's side of the style median is kept (else the one that matches
+    most). `candidates=1, snap_to_key=False` is the network alone.
 
     Raises InvalidMood, InvalidStyle, InvalidBars, InvalidTempo, WeightsMissing,
     WeightsCorrupt (all ml.errors.MLError) with messages for the user.
@@ -320,23 +336,52 @@ def generate(
     tempo = check_tempo(tempo)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise InvalidSeed(f"The seed must be a whole number, not {seed!r}.")
+    candidates = max(1, int(candidates))
     rng = np.random.default_rng(int(seed) & 0xFFFFFFFF)
     n_segments = math.ceil(bars / BARS_PER_SEGMENT)
-    noise = segment_noise(rng, n_segments)
-    conds = np.repeat(condition_for(mood, style)[None], n_segments, axis=0)
-    tokens = generate_tokens(conds, noise, weights)
-    tokens = np.concatenate(list(tokens), axis=1)[:, : bars * STEPS_PER_BAR]
-    piece = piece_from_tokens(
-        tokens,
-        mood=mood,
-        style=style,
-        tempo=tempo or tempo_for(mood),
-        seed=int(seed),
-        snap_to_key=snap_to_key,
-        rng=rng,
-    )
-    piece.info["segments"] = n_segments
-    return piece
+    noise = np.concatenate([segment_noise(rng, n_segments) for _ in range(candidates)])
+    conds = np.repeat(condition_for(mood, style)[None], n_segments * candidates, axis=0)
+    tokens = generate_tokens(conds, noise, weights).reshape(candidates, n_segments, -1, SEGMENT_STEPS)
+    key_state = rng.bit_generator.state
+    best, best_score = None, -1
+    for index in range(candidates):
+        rows = np.concatenate(list(tokens[index]), axis=1)[:, : bars * STEPS_PER_BAR]
+        rng.bit_generator.state = key_state  # the key drawn does not depend on the candidate
+        piece = piece_from_tokens(
+            rows,
+            mood=mood,
+            style=style,
+            tempo=tempo or tempo_for(mood),
+            seed=int(seed),
+            snap_to_key=snap_to_key,
+            rng=rng,
+        )
+        score = mood_agreement(piece)
+        if score > best_score:
+            best, best_score = piece, score
+            best.info["candidate"] = index
+        if score == 2:
+            break
+    best.info["segments"] = n_segments
+    best.info["mood_agreement"] = best_score
+    return best
+
+
+def mood_agreement(piece: Piece) -> int:
+    """0..2: does the detected mode follow valence, and the note density follow arousal?
+
+    A mood near 0 on an axis (|value| < 0.1) agrees on that axis by definition.
+    """
+    from ml.music.metrics import detected_mode, note_density
+
+    score = 0
+    valence, arousal = piece.mood.valence, piece.mood.arousal
+    if abs(valence) < 0.1 or (detected_mode(piece.pitches) == "major") == (valence > 0):
+        score += 1
+    median = STYLE_DENSITY_MEDIAN.get(piece.style, 10.0)
+    if abs(arousal) < 0.1 or (note_density(piece.pitches) > median) == (arousal > 0):
+        score += 1
+    return score
 
 
 __all__ = ["Piece", "generate", "load_generator", "piece_from_tokens", "SEGMENT_STEPS"]

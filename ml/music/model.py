@@ -95,3 +95,62 @@ def build_critic():
     proj_score = layers.Dot(axes=1)([feat, proj])
     out = layers.Add()([score, proj_score])
     return keras.Model([x_in, cond], out, name="critic")
+
+
+def _profile_rotations() -> tuple[np.ndarray, np.ndarray]:
+    """(12, 12) centred, unit-norm Krumhansl-Kessler profiles for every tonic, major and minor."""
+    from ml.music.theory import MAJOR_PROFILE, MINOR_PROFILE
+
+    def rot(profile: np.ndarray) -> np.ndarray:
+        m = np.stack([np.roll(profile, t) for t in range(12)]).astype(np.float32)
+        m -= m.mean(axis=1, keepdims=True)
+        return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+    return rot(MAJOR_PROFILE), rot(MINOR_PROFILE)
+
+
+def mode_score(probs):
+    """Differentiable major-minus-minor key correlation of (B, tracks, T, tokens) probabilities.
+
+    The expected pitch-class histogram is correlated with every major and minor
+    Krumhansl-Kessler profile; a soft maximum over tonics per mode; > 0 means major.
+    """
+    import tensorflow as tf
+
+    major, minor = _profile_rotations()
+    hist = tf.reduce_sum(tf.matmul(probs, _chroma_matrix()), axis=[1, 2])  # (B, 12)
+    hist = hist - tf.reduce_mean(hist, axis=1, keepdims=True)
+    hist = hist / (tf.norm(hist, axis=1, keepdims=True) + 1e-6)
+    corr_major = tf.matmul(hist, major, transpose_b=True)
+    corr_minor = tf.matmul(hist, minor, transpose_b=True)
+    tau = 20.0
+    return (
+        tf.reduce_logsumexp(tau * corr_major, axis=1) - tf.reduce_logsumexp(tau * corr_minor, axis=1)
+    ) / tau
+
+
+def expected_density(probs):
+    """Differentiable expected note onsets per bar: sounding and not the previous step's pitch."""
+    import tensorflow as tf
+
+    pitch = probs[..., :N_PITCHES]
+    prev = tf.pad(pitch[:, :, :-1], [[0, 0], [0, 0], [1, 0], [0, 0]])
+    onsets = tf.reduce_sum(pitch * (1.0 - prev), axis=-1)  # (B, tracks, T)
+    return tf.reduce_sum(onsets, axis=[1, 2]) / float(BARS_PER_SEGMENT)
+
+
+def mood_losses(fake, real, cond):
+    """Generator-side conditioning losses (added to the Wasserstein loss in training).
+
+    mode: a logistic loss pushing the fake's mode score to the sign of the valence
+    label; density: squared error (in units of 4 onsets per bar) between the fake's
+    expected onset density and that of the real segment whose condition it borrowed
+    (arousal is that density's rank, so this is what arousal asks for).
+    """
+    import tensorflow as tf
+
+    valence = cond[:, 0]
+    mode_loss = tf.reduce_mean(tf.nn.softplus(-valence * 10.0 * mode_score(fake)))
+    diff = (expected_density(fake) - expected_density(real)) / 4.0
+    density_loss = tf.reduce_mean(tf.square(diff))
+    return mode_loss, density_loss

@@ -32,6 +32,7 @@ class TrainConfig:
     gp_weight: float = 10.0
     drift: float = 1e-3
     ema_decay: float = 0.998
+    mood_weight: float = 2.0  # weight of the generator's mood losses (0 = plain WGAN-GP)
     seed: int = 0
     checkpoint_minutes: float = 4.0
     sample_every: int = 250
@@ -120,13 +121,18 @@ class Trainer:
         self.c_opt.apply_gradients(zip(c_grads, self.critic.trainable_variables, strict=False))
         return {"c_loss": c_loss, "w_dist": w_dist, "gp": gp}
 
-    def _generator_impl(self, cond, noise):
-        """One generator update, then the EMA update."""
+    def _generator_impl(self, real_tokens, cond, noise):
+        """One generator update (Wasserstein + mood losses), then the EMA update."""
         import tensorflow as tf
+
+        from ml.music.model import mood_losses
 
         with tf.GradientTape() as tape:
             fake = self.generator([noise, cond], training=True)
-            g_loss = -tf.reduce_mean(self.critic([fake, cond], training=True))
+            adv = -tf.reduce_mean(self.critic([fake, cond], training=True))
+            real = tf.one_hot(real_tokens, N_TOKENS)
+            mode_loss, density_loss = mood_losses(fake, real, cond)
+            g_loss = adv + self.cfg.mood_weight * (mode_loss + density_loss)
         g_grads = tape.gradient(g_loss, self.generator.trainable_variables)
         self.g_opt.apply_gradients(zip(g_grads, self.generator.trainable_variables, strict=False))
         # EMA of every generator variable (BatchNorm statistics included)
@@ -135,7 +141,7 @@ class Trainer:
         for ema_var, var in zip(self.ema.weights, self.generator.weights, strict=False):
             ema_var.assign(decay * ema_var + (1.0 - decay) * var)
         self.step.assign_add(1)
-        return g_loss
+        return {"g_loss": adv, "mode_loss": mode_loss, "density_loss": density_loss}
 
     def batch(self, rng: np.random.Generator):
         n = self.cfg.n_critic + 1
@@ -149,7 +155,7 @@ class Trainer:
         out = {}
         for i in range(self.cfg.n_critic):
             out = self._critic_step(tokens[i], conds[i], noise[i])
-        out["g_loss"] = self._generator_step(conds[-1], noise[-1])
+        out.update(self._generator_step(tokens[-1], conds[-1], noise[-1]))
         return {k: float(v) for k, v in out.items()}
 
     def export(self, path: Path) -> None:
@@ -214,7 +220,9 @@ def train(
     log = log_path.open("a", newline="")
     writer = csv.writer(log)
     if new_log:
-        writer.writerow(["step", "wall_seconds", "c_loss", "w_dist", "gp", "g_loss"])
+        writer.writerow(
+            ["step", "wall_seconds", "c_loss", "w_dist", "gp", "g_loss", "mode_loss", "density_loss"]
+        )
     budget = cfg.minutes * 60.0
     wall0 = float(trainer.wall.numpy())
     t0 = time.monotonic()
@@ -233,7 +241,10 @@ def train(
             if step % cfg.log_every == 0:
                 writer.writerow(
                     [step, round(float(trainer.wall.numpy()), 1)]
-                    + [round(metrics[k], 5) for k in ("c_loss", "w_dist", "gp", "g_loss")]
+                    + [
+                        round(metrics[k], 5)
+                        for k in ("c_loss", "w_dist", "gp", "g_loss", "mode_loss", "density_loss")
+                    ]
                 )
                 log.flush()
                 bar.set_postfix(

@@ -14,7 +14,9 @@ from ml.music.corpus import ParsedPiece, corpus_root, parse_task
 def tiny_pieces() -> list[ParsedPiece]:
     """3 Bach chorales, 2 Palestrina pieces and the 5 tunes of a small Essen file."""
     root = corpus_root()
-    tasks = [("chorale", str(root / "bach" / name)) for name in ("bwv10.7.mxl", "bwv11.6.mxl", "bwv110.7.mxl")]
+    tasks = [
+        ("chorale", str(root / "bach" / name)) for name in ("bwv10.7.mxl", "bwv11.6.mxl", "bwv110.7.mxl")
+    ]
     tasks += [("renaissance", str(root / "palestrina" / name)) for name in ("Agnus_03.krn", "Agnus.krn")]
     tasks += [("folk", str(root / "essenFolksong" / "testd.abc"))]
     pieces = [p for task in tasks for p in parse_task(task)]

@@ -87,6 +87,6 @@ def test_normalise_key_moves_a_g_major_scale_to_c():
 
 def test_note_density_counts_onsets_per_bar():
     tokens = np.full((4, 32), REST, dtype=np.int8)
-    tokens[0, :16] = 30  # one whole note
+    tokens[0, :16] = 29  # one whole note
     tokens[0, 16:] = np.repeat([30, 32, 34, 35], 4)  # four quarter notes
     assert note_density(tokens) == 2.5

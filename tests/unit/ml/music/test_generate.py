@@ -17,7 +17,7 @@ from ml.music import (
     generate,
     piece_metrics,
 )
-from ml.music.generate import drop_blips
+from ml.music.generate import drop_blips, mood_agreement
 from ml.music.theory import scale_pitch_classes
 
 
@@ -48,14 +48,22 @@ def test_default_tempo_rises_with_arousal_and_sets_the_duration(shipped_weights)
 
 
 def test_snap_to_key_keeps_every_pitch_in_the_scale_of_the_moods_mode(shipped_weights):
+    import pretty_midi
+
     for mood, mode in (("happy", "major"), ("sad", "minor")):
         piece = generate(mood=mood, style="renaissance", bars=8, seed=5)
-        tonic_name, mode_name = piece.key.split()
-        assert mode_name.lower() == mode
+        assert piece.key.split()[1].lower() == mode
+        tonic = pretty_midi.key_name_to_key_number(piece.key) % 12
         sounding = piece.pitches[piece.pitches >= 0]
-        tonic = ("C C# D Eb E F F# G Ab A Bb B".split() + ["Db", "D#", "G#"]).index(tonic_name)
-        tonic = {12: 1, 13: 3, 14: 8}.get(tonic, tonic)
         assert scale_pitch_classes(tonic, mode)[sounding % 12].all()
+
+
+def test_the_kept_candidate_agrees_with_the_mood(shipped_weights):
+    for mood in ("happy", "sad", "calm", "angry"):
+        piece = generate(mood=mood, style="chorale", bars=8, seed=2)
+        assert piece.info["mood_agreement"] == mood_agreement(piece)
+    alone = generate(mood="sad", style="chorale", bars=8, seed=2, candidates=1, snap_to_key=False)
+    assert alone.info["candidate"] == 0
 
 
 def test_a_mood_object_from_the_circumplex_is_accepted(shipped_weights):

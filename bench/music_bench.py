@@ -1,0 +1,99 @@
+"""Benchmark ml.music: generation latency, MIDI write, audio render, one training step.
+
+    .venv/bin/python bench/music_bench.py [--repeats 30] [--skip-train]
+
+Prints wall-clock medians and this process's CPU time per call (the machine is shared;
+CPU time is the better estimate for an idle machine) and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def measure(fn, repeats: int) -> tuple[float, float]:
+    """(median wall ms, median CPU ms) of `fn()` over `repeats` calls after one warm-up."""
+    fn()
+    walls, cpus = [], []
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        walls.append((time.perf_counter() - w0) * 1000)
+        cpus.append((time.process_time() - c0) * 1000)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--skip-train", action="store_true")
+    args = parser.parse_args()
+
+    from ml.music import generate, midi_bytes, piano_roll_png, render_audio, to_midi
+    from ml.music.config import COND_DIM, NOISE_DIM
+    from ml.music.generate import condition_for, load_generator, resolve_mood
+
+    rows = []
+    t0 = time.perf_counter()
+    run = load_generator()
+    rows.append(
+        ("load generator (first call: build, load weights, trace)", (time.perf_counter() - t0) * 1000, None)
+    )
+    cond1 = np.repeat(condition_for(resolve_mood("calm"), "folk")[None], 2, axis=0)
+    noise1 = np.random.default_rng(0).standard_normal((2, NOISE_DIM)).astype(np.float32)
+    cond16 = np.repeat(cond1[:1], 32, axis=0)
+    noise16 = np.random.default_rng(0).standard_normal((32, NOISE_DIM)).astype(np.float32)
+    w, c = measure(lambda: run(noise1, cond1).numpy(), args.repeats)
+    rows.append(("network, 1 piece of 8 bars (2 segments), tf.function", w, c))
+    w, c = measure(lambda: run(noise16, cond16).numpy(), args.repeats)
+    rows.append(("network, batch of 16 pieces of 8 bars, per piece", w / 16, c / 16))
+    w, c = measure(lambda: generate(mood="calm", style="folk", bars=8, seed=1), args.repeats)
+    rows.append(("`generate()` 8 bars end to end (network + post-processing)", w, c))
+    piece = generate(mood="calm", style="folk", bars=8, seed=1)
+    w, c = measure(lambda: midi_bytes(piece), args.repeats)
+    rows.append(("`midi_bytes()` 8 bars", w, c))
+    w, c = measure(lambda: piano_roll_png(piece), max(3, args.repeats // 5))
+    rows.append(("`piano_roll_png()` 8 bars", w, c))
+    long_piece = generate(mood="calm", style="folk", bars=10, tempo=80, seed=1)  # 30.0 s
+    midi = to_midi(long_piece)
+    for fmt in ("wav", "ogg"):
+        w, c = measure(lambda fmt=fmt: render_audio(midi, fmt), max(3, args.repeats // 5))
+        rows.append((f"`render_audio()` 30 s of music to {fmt} ({30_000 / w:.0f}x real time)", w, c))
+
+    if not args.skip_train:
+        from ml.music.train import TrainConfig, Trainer
+
+        rng = np.random.default_rng(0)
+        data = {
+            "train_tokens": rng.integers(0, 65, (512, 4, 64)).astype(np.int8),
+            "train_cond": np.concatenate(
+                [rng.uniform(-1, 1, (512, 2)), np.eye(COND_DIM - 2)[rng.integers(0, COND_DIM - 2, 512)]],
+                axis=1,
+            ).astype(np.float32),
+        }
+        trainer = Trainer(
+            TrainConfig(dataset="", run_dir="/tmp/music_bench_run", batch_size=32, n_critic=3), data
+        )
+        w, c = measure(lambda: trainer.train_step(rng), max(5, args.repeats // 3))
+        rows.append(("one training iteration (batch 32: 3 critic steps with GP + 1 generator step)", w, c))
+
+    load = os.getloadavg()
+    print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; 2 cores shared")
+    print("| operation | wall (median) | CPU of this process |")
+    print("| --- | --- | --- |")
+    for name, wall, cpu in rows:
+        print(f"| {name} | {wall:.1f} ms | {'' if cpu is None else f'{cpu:.1f} ms'} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
