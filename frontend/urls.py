@@ -7,5 +7,4 @@ app_name = "frontend"
 urlpatterns = [
     path("", views.home, name="home"),
     path("session/", views.session, name="session"),
-    path("history/", views.mood_history, name="mood-history"),
 ]

@@ -1,4 +1,4 @@
-"""Pages of the front end: landing/dashboard, the live session, mood history.
+"""Pages of the front end: landing/dashboard and the live session.
 
 Thin: each view reads through the apps' selectors and hands the template what its
 JavaScript module needs (URLs, vocabularies) as one JSON blob (json_script), so the
@@ -7,19 +7,13 @@ modules never hard-code a route.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ml.emotion.gestures import GESTURES
-from ml.mood import EMOTIONS, MOOD_LABELS, MOOD_PROTOTYPES
-
-HISTORY_RANGES = {"1": "Last 24 hours", "7": "Last 7 days", "30": "Last 30 days", "90": "Last 90 days"}
-HISTORY_BUCKETS = {"session": "Per session", "hour": "Per hour", "day": "Per day"}
+from ml.mood import EMOTIONS, MOOD_PROTOTYPES
 
 
 def _url(name: str, **kwargs) -> str | None:
@@ -73,39 +67,5 @@ def session(request):
             "styles": _styles(),
             "fps_choices": (5, 10, 15, 30),
             "recommendations_page": _url("catalogue:recommendations"),
-        },
-    )
-
-
-@login_required
-@require_GET
-def mood_history(request):
-    """A timeline of the user's mood and the share of each mood over a chosen range."""
-    from moods.selectors import mood_history as history_select
-
-    days = request.GET.get("days") if request.GET.get("days") in HISTORY_RANGES else "7"
-    bucket = request.GET.get("bucket") if request.GET.get("bucket") in HISTORY_BUCKETS else "session"
-    end = timezone.now()
-    start = end - timedelta(days=int(days))
-    history = history_select(user=request.user, start=start, end=end, bucket=bucket)
-    chart = {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "bucket": bucket,
-        "points": [{**point, "at": point["at"].isoformat()} for point in history.points],
-        "distribution": history.distribution,
-        "moods": list(MOOD_LABELS),
-    }
-    return render(
-        request,
-        "frontend/mood_history.html",
-        {
-            "history": history,
-            "chart": chart,
-            "days": days,
-            "bucket": bucket,
-            "ranges": HISTORY_RANGES,
-            "buckets": HISTORY_BUCKETS,
-            "distribution_rows": sorted(history.distribution.items(), key=lambda item: -item[1]),
         },
     )

@@ -20,7 +20,6 @@ MEMBER_PAGES = [
     "/compositions/",
     "/compositions/new/",
     "/moods/history/",
-    "/history/",
     "/accounts/profile/",
     "/accounts/password/",
 ]

@@ -99,11 +99,10 @@ def test_listener_journey(playwright_driver, face_video, stack, console, shots):
 
         # Mood history: the session just saved is on the chart.
         nav(page, "Mood history").click()
-        chart = page.locator("svg#mood-timeline circle.dot, img[src*='chart']")
-        expect(chart.first).to_be_visible(timeout=30_000)
-        if chart.first.evaluate("(el) => el.tagName") == "IMG":
-            expect(chart.first).to_have_js_property("complete", True)
-            assert chart.first.evaluate("(img) => img.naturalWidth") > 0
+        chart = page.locator("main img[src*='chart']")
+        expect(chart).to_be_visible(timeout=30_000)
+        expect(chart).to_have_js_property("complete", True)
+        assert chart.evaluate("(img) => img.naturalWidth") > 0
         expect(page.locator("main")).to_contain_text("happy")
         page.screenshot(path=shots / "09-mood-history.png", full_page=True)
 

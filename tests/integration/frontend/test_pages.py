@@ -18,9 +18,8 @@ def page_config(response, element_id):
     return json.loads(html[start : html.index("</script>", start)])
 
 
-@pytest.mark.parametrize("name", ["frontend:session", "frontend:mood-history"])
-def test_pages_that_need_an_account_send_visitors_to_log_in(client, name):
-    response = client.get(reverse(name))
+def test_session_page_sends_visitors_to_log_in(client):
+    response = client.get(reverse("frontend:session"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:login"))
 
@@ -37,7 +36,7 @@ def test_navigation_links_every_page_for_members(client):
     for href in (
         reverse("frontend:session"),
         reverse("compositions:library"),
-        reverse("frontend:mood-history"),
+        reverse("moods:history"),
         reverse("api-docs"),
         reverse("accounts:profile"),
     ):
@@ -58,18 +57,3 @@ def test_session_page_gives_its_module_every_endpoint(client):
     assert f'<a href="{reverse("frontend:session")}" aria-current="page">Live session</a>' in html
     for emotion in ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"):
         assert f'data-emotion="{emotion}"' in html
-
-
-def test_mood_history_without_sessions_says_how_to_get_some(client):
-    client.force_login(make_user())
-    response = client.get(reverse("frontend:mood-history"), {"days": "30", "bucket": "day"})
-    assert response.status_code == 200
-    assert "No moods in this range yet" in response.content.decode()
-    assert page_config(response, "history-data")["points"] == []
-
-
-def test_mood_history_ignores_an_unknown_range(client):
-    client.force_login(make_user())
-    response = client.get(reverse("frontend:mood-history"), {"days": "9999", "bucket": "year"})
-    assert response.status_code == 200
-    assert page_config(response, "history-data")["bucket"] == "session"
