@@ -69,13 +69,10 @@ class Song(models.Model):
         ]
         indexes = [
             # The recommender's prefilter: language, then a valence/energy window. On
-            # PostgreSQL the index covers the columns the prefilter reads (index-only scan).
-            models.Index(
-                fields=["language", "valence", "energy"],
-                include=["id", "singers_key"],
-                name="song_lang_mood_cover",
-            ),
-            models.Index(fields=["valence", "energy"], include=["id", "singers_key"], name="song_mood_cover"),
+            # PostgreSQL migration 0003 rebuilds both with INCLUDE (id, singers_key) so the
+            # prefilter is an index-only scan; declaring `include` here would warn on SQLite.
+            models.Index(fields=["language", "valence", "energy"], name="song_lang_mood_cover"),
+            models.Index(fields=["valence", "energy"], name="song_mood_cover"),
         ]
 
     def __str__(self) -> str:
