@@ -163,6 +163,7 @@ class FrameAnalyzer:
         self._cnn = EmotionCNN(emotion_model)
         self._mesh = None
         self.calibration = calibration
+        self._busy = threading.Lock()
         self._closed = False
 
     def __enter__(self) -> Self:
@@ -173,9 +174,10 @@ class FrameAnalyzer:
 
     def close(self) -> None:
         """Release the MediaPipe graphs (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
+        with self._busy:  # never close graphs under a running analysis
+            if self._closed:
+                return
+            self._closed = True
         self._face.close()
         if self._hands is not None:
             self._hands.close()
@@ -190,8 +192,19 @@ class FrameAnalyzer:
     ) -> FrameAnalysis:
         """Analyse one frame: an RGB array (BGR with `bgr=True`) or JPEG/PNG/WebP bytes.
 
-        Raises FrameDecodeError / FrameTooLarge for input that is not a usable image.
+        Raises FrameDecodeError / FrameTooLarge for input that is not a usable image,
+        RuntimeError when the analyzer is closed or already busy in another thread.
         """
+        # MediaPipe graphs crash or mix results when two threads drive them at once;
+        # fail loudly instead (costs one uncontended lock).
+        if not self._busy.acquire(blocking=False):
+            raise RuntimeError("This FrameAnalyzer is busy in another thread; give each thread its own.")
+        try:
+            return self._analyze(image, bgr)
+        finally:
+            self._busy.release()
+
+    def _analyze(self, image: np.ndarray | bytes | bytearray | memoryview, bgr: bool) -> FrameAnalysis:
         if self._closed:
             raise RuntimeError("This FrameAnalyzer is closed.")
         timings: dict[str, float] = {}

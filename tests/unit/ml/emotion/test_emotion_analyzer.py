@@ -206,3 +206,24 @@ def test_thread_analyzer_is_reused_per_options_and_closable(astronaut):
     thread.start()
     thread.join(timeout=120)
     assert out == [True, True, True, True]
+
+
+def test_an_analyzer_busy_in_another_thread_refuses_instead_of_crashing(astronaut):
+    with FrameAnalyzer(hands=False) as shared:
+        started, release = threading.Event(), threading.Event()
+
+        def hold() -> None:  # stands for a long analysis in another thread
+            with shared._busy:
+                started.set()
+                release.wait(30)
+
+        other = threading.Thread(target=hold)
+        other.start()
+        started.wait(30)
+        try:
+            with pytest.raises(RuntimeError, match="busy in another thread"):
+                shared.analyze(astronaut)
+        finally:
+            release.set()
+            other.join(30)
+        assert _is_happy(shared.analyze(astronaut))
