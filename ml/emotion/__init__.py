@@ -8,6 +8,7 @@ Public API (see docs/emotion.md):
 - `decode_image(data, *, max_bytes, max_pixels) -> RGB ndarray`.
 - `FrameAnalysis`, `GESTURES`, `MoodTracker`, `analyze_video(path)`.
 - errors: `FrameDecodeError`, `FrameTooLarge`, `VideoError` (all `ml.errors.MLError`).
+- optional per-user calibration: `CalibrationRecorder`, `Calibration`.
 
 Importing this package is cheap: TensorFlow and MediaPipe load with the first analyzer.
 """
@@ -20,6 +21,7 @@ from ml.emotion.analyzer import (
     preload,
     thread_analyzer,
 )
+from ml.emotion.calibration import Calibration, CalibrationError, CalibrationRecorder
 from ml.emotion.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode_image
 from ml.emotion.errors import (
     EmotionModelUnavailable,
@@ -32,6 +34,9 @@ from ml.emotion.tracker import MoodTracker
 from ml.emotion.video import analyze_video
 
 __all__ = [
+    "Calibration",
+    "CalibrationError",
+    "CalibrationRecorder",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PIXELS",
     "GESTURES",
