@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 # One sweep task per process (and event loop): closes sessions left open by a server
 # that died; the first connection after a restart runs it at once.
 _sweeper: asyncio.Task | None = None
+# Authenticated connections of this process (they share the hand-model budget).
+_connections = 0
 
 
 async def _sweep_forever() -> None:
@@ -85,6 +87,9 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
             else MoodSession.Client.COOKIE
         )
         await self.accept(subprotocol)
+        global _connections
+        _connections += 1
+        self.counted = True
         _ensure_sweeper()
         inference.warm_up()
         await self._start_session()
@@ -115,6 +120,7 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         except asyncio.CancelledError:
+            self._uncount()
             for task in getattr(self, "tasks", []):
                 task.cancel()
             with contextlib.suppress(Exception):
@@ -139,7 +145,14 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
                 session_id=live.session_id, reason=reason, reading=reading, counters=live.counters.as_fields()
             )
 
+    def _uncount(self) -> None:
+        global _connections
+        if getattr(self, "counted", False):
+            self.counted = False
+            _connections -= 1
+
     async def disconnect(self, code: int) -> None:
+        self._uncount()
         for task in getattr(self, "tasks", []):
             task.cancel()
         await self._close_session(MoodSession.CloseReason.DISCONNECT)
@@ -227,8 +240,7 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
             # 25% tolerance: a client sending at exactly `fps` never waits for jitter.
             next_start = time.monotonic() + 0.8 / self.fps
             now = time.monotonic()
-            # Same 25% tolerance as for frames, so 4 looks/s at 8 fps is every 2nd frame.
-            hands = self.hands_fps > 0 and now - self.hands_at >= 0.8 / self.hands_fps
+            hands = self.hands_fps > 0 and now - self.hands_at >= _hands_interval(self.hands_fps)
             if hands:
                 self.hands_at = now
             self.in_analysis = True
@@ -288,6 +300,14 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
     # -- sending -------------------------------------------------------------------
     async def _send(self, message: dict) -> None:
         await self.send(text_data=protocol.dumps(message))
+
+
+def _hands_interval(hands_fps: float) -> float:
+    """Seconds between two looks for hands on one connection: its own rate, or its share
+    of the process's budget when many connections are open (25% jitter tolerance, so
+    4 looks a second at 8 frames a second is every 2nd frame)."""
+    budget = protocol.HANDS_BUDGET_PER_WORKER * inference.workers()
+    return 0.8 * max(1.0 / hands_fps, max(1, _connections) / budget)
 
 
 def _error_code(error: Exception) -> str:
