@@ -59,6 +59,7 @@ def ensure_database(url: str) -> None:
 
 
 def start_worker(concurrency: int, log: Path) -> subprocess.Popen:
+    global _current_worker
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "echoes_site", "worker", "-Q", QUEUE,
@@ -66,6 +67,7 @@ def start_worker(concurrency: int, log: Path) -> subprocess.Popen:
              "--without-mingle", "--without-heartbeat", "-n", f"bench{time.monotonic_ns()}@%h"],
             cwd=REPO, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
+    _current_worker = process
     return process
 
 
@@ -78,11 +80,16 @@ def stop_worker(process: subprocess.Popen) -> None:
         process.wait()
 
 
+_current_worker: subprocess.Popen | None = None
+
+
 def wait_ready(ids: list[int], timeout: float = 900) -> list:
     from compositions.models import Composition
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if _current_worker is not None and _current_worker.poll() is not None:
+            raise SystemExit("the worker exited; see its log")
         rows = list(Composition.objects.filter(pk__in=ids))
         if all(not row.in_flight for row in rows):
             return rows
