@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ml.errors import MLError
 from moods import inference, protocol, services
-from moods.live import Frame, FrameSlot, LiveSession, result_message
+from moods.live import Frame, FrameSlot, LiveSession, hands_interval, result_message
 from moods.models import MoodSession
 
 logger = logging.getLogger(__name__)
@@ -240,7 +240,9 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
             # 25% tolerance: a client sending at exactly `fps` never waits for jitter.
             next_start = time.monotonic() + 0.8 / self.fps
             now = time.monotonic()
-            hands = self.hands_fps > 0 and now - self.hands_at >= _hands_interval(self.hands_fps)
+            hands = self.hands_fps > 0 and now - self.hands_at >= hands_interval(
+                self.hands_fps, connections=_connections, workers=inference.workers()
+            )
             if hands:
                 self.hands_at = now
             self.in_analysis = True
@@ -300,14 +302,6 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
     # -- sending -------------------------------------------------------------------
     async def _send(self, message: dict) -> None:
         await self.send(text_data=protocol.dumps(message))
-
-
-def _hands_interval(hands_fps: float) -> float:
-    """Seconds between two looks for hands on one connection: its own rate, or its share
-    of the process's budget when many connections are open (25% jitter tolerance, so
-    4 looks a second at 8 frames a second is every 2nd frame)."""
-    budget = protocol.HANDS_BUDGET_PER_WORKER * inference.workers()
-    return 0.8 * max(1.0 / hands_fps, max(1, _connections) / budget)
 
 
 def _error_code(error: Exception) -> str:

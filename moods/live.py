@@ -21,6 +21,7 @@ from ml.emotion.gestures import GESTURE_EFFECTS
 from ml.emotion.tracker import MoodTracker
 from ml.mood import Mood
 from moods.aggregation import ReadingSummary, ReadingWindow
+from moods.protocol import HANDS_BUDGET_PER_WORKER
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,18 @@ class LiveSession:
         self.window = ReadingWindow()
         self.tracker.reset_window()
         return summary
+
+
+def hands_interval(hands_fps: float, *, connections: int, workers: int) -> float:
+    """Seconds between two looks for hands on one connection.
+
+    Its own `hands_fps`, or its share of the process's budget
+    (HANDS_BUDGET_PER_WORKER looks a second per worker) when many connections are open;
+    with a 25% jitter tolerance, so 4 looks a second at 8 frames a second is every 2nd
+    frame. `hands_fps` must be > 0.
+    """
+    budget = HANDS_BUDGET_PER_WORKER * max(1, workers)
+    return 0.8 * max(1.0 / hands_fps, max(1, connections) / budget)
 
 
 def result_message(

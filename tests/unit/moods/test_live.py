@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+
 from ml.emotion.analyzer import FrameAnalysis
-from moods.live import Frame, FrameSlot, LiveSession, result_message
+from moods.live import Frame, FrameSlot, LiveSession, hands_interval, result_message
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 HAPPY = {
@@ -89,3 +91,14 @@ def test_the_result_message_carries_seq_face_emotions_gesture_mood_and_drops():
     assert message["emotions"]["happy"] == 0.95 and message["gesture"] == "thumbs_up"
     assert message["mood"]["label"] == mood.label and message["latency_ms"] == 14.23
     assert message["dropped"] == 3 and message["frames"]["analysed"] == 1
+
+
+def test_one_connection_looks_for_hands_at_its_own_rate():
+    assert hands_interval(4.0, connections=1, workers=2) == pytest.approx(0.2)
+    assert hands_interval(60.0, connections=1, workers=2) == pytest.approx(0.8 / 20)  # capped by the budget
+
+
+def test_many_connections_share_the_hand_budget():
+    # 16 sessions on 2 workers: 20 looks a second in all, 1.25 each.
+    assert hands_interval(4.0, connections=16, workers=2) == pytest.approx(0.8 * 16 / 20)
+    assert hands_interval(4.0, connections=16, workers=4) == pytest.approx(0.8 * 16 / 40)
