@@ -103,7 +103,15 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # Persistent connections leak under ASGI: each request's sync code runs in a thread of
+    # its own and keeps its connection open after the thread is gone (measured: 91 idle
+    # connections and "too many clients" 500s within seconds of load). 0 closes each
+    # request's connection; use a pooler (pgbouncer) for more. See docs/api.md.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0), conn_health_checks=True
+        )
+    }
 else:
     DATABASES = {
         "default": {
@@ -267,8 +275,8 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "echoes_site.api_errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "echoes_site.throttling.AnonRateThrottle",
+        "echoes_site.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", "120/min"),
