@@ -6,12 +6,12 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.selectors import profile_get
 from accounts.serializers import PreferencesSerializer, UserSerializer
 from accounts.services import profile_update, token_obtain, token_revoke, user_register
+from echoes_site.throttling import ScopedRateThrottle
 
 _TokenOutput = inline_serializer("TokenOutput", {"token": serializers.CharField()})
 

@@ -10,12 +10,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from compositions import downloads, selectors, services
 from compositions.models import Composition
 from compositions.serializers import CompositionSerializer, CompositionStatusSerializer
+from echoes_site.throttling import ScopedRateThrottle, UserRateThrottle
 from ml.mood import MOOD_LABELS
 from ml.music.config import STYLES
 

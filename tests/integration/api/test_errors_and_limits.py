@@ -201,3 +201,14 @@ def test_composing_has_its_own_stricter_budget(rates, settings):
     assert_error(client.post("/api/v1/compositions/", {"mood": "calm", "style": "folk"}), 429, "throttled")
     # Reading the library is not part of that budget.
     assert client.get("/api/v1/compositions/").status_code == 200
+
+
+def test_concurrent_requests_are_all_counted_by_the_throttle():
+    """DRF's read-modify-write history loses hits under concurrency; our counter may not."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from echoes_site.throttling import _hit
+
+    with ThreadPoolExecutor(8) as pool:
+        counts = list(pool.map(lambda _: _hit("concurrency-probe", 60), range(200)))
+    assert sorted(counts) == list(range(1, 201))
