@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import launch_chromium, new_page
 from tests.e2e.pages import sign_up
+
+pytestmark = pytest.mark.e2e
 
 VISITOR_PAGES = ["/", "/accounts/signup/", "/accounts/login/"]
 MEMBER_PAGES = [

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import launch_chromium, new_page
 from tests.e2e.pages import emotion_percent, nav, sign_up, start_session_and_see_a_face
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 # Generating and rendering on a CPU that other jobs share: minutes, not seconds.
 COMPOSE_MS = 300_000

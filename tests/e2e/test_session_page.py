@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import WEBSOCKET_NOISE, launch_chromium, new_page
 from tests.e2e.pages import FIRST_RESULT_MS, emotion_percent, sign_up, start_session_and_see_a_face
+
+pytestmark = pytest.mark.e2e
 
 
 def test_refused_camera_says_so_and_how_to_fix_it(playwright_driver, face_video, stack, console, shots):

@@ -365,6 +365,8 @@ async function start() {
   } catch (error) {
     // Autoplay of a muted preview is allowed; if not, frames still come from the track.
   }
+  if (state.socket) state.socket.close(); // a previous session still saying goodbye
+  state.socket = null;
   state.running = true;
   state.stopping = false;
   state.resultTimes = [];
