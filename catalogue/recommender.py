@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.languages import LANGUAGES
-from accounts.models import FavouriteSinger, Profile, User
+from accounts.models import Profile, User
 from catalogue.features import mood_to_song_space
 from catalogue.models import ListeningEvent, MoodLift, Song
 from catalogue.services import name_key
@@ -109,11 +109,9 @@ def recommend(
         )
     if not 1 <= int(limit) <= MAX_LIMIT:
         raise ValidationError({"limit": [f"limit must be between 1 and {MAX_LIMIT}."]})
+    stored_languages, favourites = _preferences(user)
     if languages is None:
-        # Plain values, not profile_get(): this is the hot path and needs no model objects.
-        stored = Profile.objects.filter(user=user).values_list("languages", flat=True).first() or []
-        languages = [code for code in stored if code in LANGUAGES]
-    favourites = dict(FavouriteSinger.objects.filter(profile__user=user).values_list("key", "name"))
+        languages = stored_languages
 
     step: int | None = None
     if strategy == "lift":
@@ -207,6 +205,23 @@ def _lift_advance(*, user: User, mood: Mood) -> int:
 def lift_reset(*, user: User) -> None:
     """Forget the user's lift path (the next lift request starts at step 1)."""
     MoodLift.objects.filter(user=user).delete()
+
+
+def _preferences(user: User) -> tuple[list[str], dict[str, str]]:
+    """The profile's languages and favourite singers (key -> name) in one query.
+
+    Plain values, not accounts.selectors.profile_get(): this is the hot path and needs
+    no model objects; a user without a profile simply has no preferences.
+    """
+    rows = list(
+        Profile.objects.filter(user=user).values_list(
+            "languages", "favourite_singers__key", "favourite_singers__name"
+        )
+    )
+    if not rows:
+        return [], {}
+    languages = [code for code in (rows[0][0] or []) if code in LANGUAGES]
+    return languages, {key: name for _, key, name in rows if key}
 
 
 def _history(user: User) -> _History:
