@@ -100,6 +100,19 @@ def test_listener_journey(playwright_driver, face_video, stack, console, shots):
         expect(page.get_by_role("heading", level=1)).to_contain_text(title)
         page.screenshot(path=shots / "08-composition-detail.png", full_page=True)
 
+        # Composing from the library's form: the job's page shows live progress and
+        # turns into the player when the job is ready.
+        nav(page, "Library").click()
+        page.get_by_role("link", name="Compose something new").click()
+        page.get_by_label("Mood").select_option("calm")
+        page.get_by_label("Bars").fill("4")
+        page.get_by_label("Title").fill("Evening calm")
+        page.get_by_role("button", name="Compose").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Evening calm")
+        page.screenshot(path=shots / "08b-composition-in-progress.png", full_page=True)
+        expect(page.locator("main audio")).to_be_visible(timeout=COMPOSE_MS)
+        expect(page.locator("img.piano-roll")).to_be_visible()
+
         # Mood history: the session just saved is on the chart.
         nav(page, "Mood history").click()
         chart = page.locator("main img[src*='chart']")
