@@ -134,6 +134,16 @@ def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     raise SystemExit("daphne did not start")
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of the server process so far (all its threads)."""
+    if pid is None:
+        return None
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 def rss_mb(pid: int | None) -> float | None:
     if pid is None:
         return None
@@ -279,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, (sessions, fps, seconds) in runs:
             load_before = os.getloadavg()
             rss_before = rss_mb(pid)
+            cpu_before = cpu_seconds(pid)
             with tqdm(
                 total=seconds, desc=name, unit="s", bar_format="{desc}: {bar} {n:.0f}/{total:.0f} s"
             ) as bar:
@@ -290,7 +301,9 @@ def main(argv: list[str] | None = None) -> int:
                     run_scenario(url, tokens, frame, sessions, fps, seconds, args.hands_fps, progress)
                 )
             rss_after = rss_mb(pid)
+            cpu_used = cpu_seconds(pid) - cpu_before if cpu_before is not None else None
             latencies = [ms for s in stats for ms in s.latencies_ms]
+            analysed = sum(s.results for s in stats)
             per_session = [s.results / seconds for s in stats]
             figures.append(
                 {
@@ -309,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
                     "analysed": sum(s.results for s in stats),
                     "dropped": sum(s.dropped for s in stats),
                     "errors": sum(s.errors for s in stats),
+                    # CPU time per analysed frame does not depend much on what else runs:
+                    # cores / it estimates the frames/s an idle machine would deliver.
+                    "server_cpu_ms_per_frame": (
+                        round(cpu_used * 1000 / analysed, 1) if cpu_used is not None and analysed else None
+                    ),
                     "server_rss_mb_start": round(rss_before, 1) if rss_before else None,
                     "server_rss_mb_end": round(rss_after, 1) if rss_after else None,
                     "load_average_1min_before_after": [
@@ -327,10 +345,11 @@ def main(argv: list[str] | None = None) -> int:
           f"hands_fps: {args.hands_fps if args.hands_fps is not None else 'server default (4)'}")  # fmt: skip
     header = (
         "| scenario | delivered fps/session (mean, min) | total fps | p50 / p95 / max ms | "
-        "sent / analysed / dropped / errors | server RSS MB start → end | load avg 1 min |"
+        "sent / analysed / dropped / errors | server CPU ms/frame | server RSS MB start → end | "
+        "load avg 1 min |"
     )
     print(header)
-    print("|" + " --- |" * 7)
+    print("|" + " --- |" * 8)
     for f in figures:
         cells = [
             f["scenario"],
@@ -338,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
             f["delivered_fps_total"],
             f"{f['latency_ms_p50']} / {f['latency_ms_p95']} / {f['latency_ms_max']}",
             f"{f['sent']} / {f['analysed']} / {f['dropped']} / {f['errors']}",
+            f["server_cpu_ms_per_frame"],
             f"{f['server_rss_mb_start']} → {f['server_rss_mb_end']}",
             "{} → {}".format(*f["load_average_1min_before_after"]),
         ]
