@@ -112,6 +112,9 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0), conn_health_checks=True
         )
     }
+    # Start each connection in UTC, or Django sends SET TIME ZONE on every new connection
+    # (servers commonly default to "Etc/UTC", which is not the "UTC" Django asks for).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c TimeZone=UTC")
 else:
     DATABASES = {
         "default": {
@@ -148,7 +151,8 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend, with one connection pool per process (echoes_site/cache.py).
+            "BACKEND": "echoes_site.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_PREFIX", "echoes"),
         }

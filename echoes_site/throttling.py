@@ -15,7 +15,7 @@ DEFAULT_THROTTLE_RATES: anon, user, login, compose).
 from __future__ import annotations
 
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache  # also echoes_site.cache's subclass
 from rest_framework import throttling
 
 
