@@ -143,7 +143,9 @@ def recommend(
     songs = Song.objects.in_bulk([ids[i] for i in picked])
     results: list[Recommendation] = []
     for i in picked:
-        song = songs[ids[i]]
+        song = songs.get(ids[i])
+        if song is None:  # deleted since the prefilter ran
+            continue
         results.append(
             Recommendation(
                 song=song,
