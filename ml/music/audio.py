@@ -36,11 +36,51 @@ def synthesize(
             "FluidSynth is not available; install the Debian packages fluidsynth and libfluidsynth3 "
             f"and pyfluidsynth from PyPI ({error})."
         ) from error
-    audio = midi.fluidsynth(fs=sample_rate, sf2_path=str(path))
+    audio = _render(midi, path, sample_rate)
     peak = float(np.abs(audio).max()) if audio.size else 0.0
     if peak > 0:
         audio = audio / peak * 0.9
     return audio.astype(np.float32)
+
+
+def _render(midi: pretty_midi.PrettyMIDI, soundfont: Path, sample_rate: int, tail: float = 1.5) -> np.ndarray:
+    """One FluidSynth synth for all tracks (one channel each), events in time order.
+
+    pretty_midi's own `fluidsynth()` starts a synth and loads the SoundFont once per
+    instrument; doing it once is several times faster for our 4 tracks.
+    """
+    import fluidsynth
+
+    # chorus off: a fifth less CPU, and the GM instruments here do not need it
+    synth = fluidsynth.Synth(samplerate=float(sample_rate), **{"synth.chorus.active": 0})
+    try:
+        sfid = synth.sfload(str(soundfont))
+        if sfid < 0:
+            raise SoundFontMissing(f"FluidSynth could not load the SoundFont {soundfont}.")
+        events = []
+        for channel, instrument in enumerate(midi.instruments[:16]):
+            channel = channel if channel < 9 else channel + 1  # channel 10 is drums in GM
+            synth.program_select(channel, sfid, 0, instrument.program)
+            for note in instrument.notes:
+                events.append((note.start, 1, channel, note.pitch, note.velocity))
+                events.append((note.end, 0, channel, note.pitch, 0))
+        events.sort(key=lambda e: (e[0], e[1]))  # note-offs before note-ons at the same time
+        chunks = []
+        done = 0
+        for time, is_on, channel, pitch, velocity in events:
+            target = int(round(time * sample_rate))
+            if target > done:
+                chunks.append(synth.get_samples(target - done))
+                done = target
+            if is_on:
+                synth.noteon(channel, pitch, velocity)
+            else:
+                synth.noteoff(channel, pitch)
+        chunks.append(synth.get_samples(int(tail * sample_rate)))
+    finally:
+        synth.delete()
+    stereo = np.concatenate(chunks).astype(np.float32).reshape(-1, 2)
+    return stereo.mean(axis=1) / 32768.0
 
 
 def render_audio(

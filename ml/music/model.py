@@ -144,13 +144,19 @@ def mood_losses(fake, real, cond):
 
     mode: a logistic loss pushing the fake's mode score to the sign of the valence
     label; density: squared error (in units of 4 onsets per bar) between the fake's
-    expected onset density and that of the real segment whose condition it borrowed
-    (arousal is that density's rank, so this is what arousal asks for).
+    onset density and that of the real segment whose condition it borrowed (arousal is
+    that density's rank, so this is what arousal asks for).
+
+    Both are measured on the argmax tokens generation will use, with straight-through
+    gradients (hard one-hot forward, softmax backward): on the soft probabilities the
+    generator satisfied them without changing its argmax output.
     """
     import tensorflow as tf
 
+    hard = tf.one_hot(tf.argmax(fake, axis=-1), N_TOKENS, dtype=fake.dtype)
+    straight = hard + fake - tf.stop_gradient(fake)
     valence = cond[:, 0]
-    mode_loss = tf.reduce_mean(tf.nn.softplus(-valence * 10.0 * mode_score(fake)))
-    diff = (expected_density(fake) - expected_density(real)) / 4.0
+    mode_loss = tf.reduce_mean(tf.nn.softplus(-valence * 10.0 * mode_score(straight)))
+    diff = (expected_density(straight) - expected_density(real)) / 4.0
     density_loss = tf.reduce_mean(tf.square(diff))
     return mode_loss, density_loss
