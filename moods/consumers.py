@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ml.errors import MLError
 from moods import inference, protocol, services
-from moods.live import Frame, FrameSlot, LiveSession, hands_interval, result_message
+from moods.live import Frame, FrameSlot, LiveSession, result_message, wants_hands
 from moods.models import MoodSession
 
 logger = logging.getLogger(__name__)
@@ -29,8 +29,8 @@ logger = logging.getLogger(__name__)
 # One sweep task per process (and event loop): closes sessions left open by a server
 # that died; the first connection after a restart runs it at once.
 _sweeper: asyncio.Task | None = None
-# Authenticated connections of this process (they share the hand-model budget).
-_connections = 0
+# Frames of this process's connections now in the analysis pool (queued or running).
+_in_pool = 0
 
 
 async def _sweep_forever() -> None:
@@ -87,9 +87,6 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
             else MoodSession.Client.COOKIE
         )
         await self.accept(subprotocol)
-        global _connections
-        _connections += 1
-        self.counted = True
         _ensure_sweeper()
         inference.warm_up()
         await self._start_session()
@@ -120,7 +117,6 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         except asyncio.CancelledError:
-            self._uncount()
             for task in getattr(self, "tasks", []):
                 task.cancel()
             with contextlib.suppress(Exception):
@@ -145,14 +141,7 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
                 session_id=live.session_id, reason=reason, reading=reading, counters=live.counters.as_fields()
             )
 
-    def _uncount(self) -> None:
-        global _connections
-        if getattr(self, "counted", False):
-            self.counted = False
-            _connections -= 1
-
     async def disconnect(self, code: int) -> None:
-        self._uncount()
         for task in getattr(self, "tasks", []):
             task.cancel()
         await self._close_session(MoodSession.CloseReason.DISCONNECT)
@@ -229,6 +218,7 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
     # -- background tasks of the connection ----------------------------------------
     async def _analyse_forever(self) -> None:
         """Analyse the latest frame, at most `fps` frames a second, one at a time."""
+        global _in_pool
         loop = asyncio.get_running_loop()
         next_start = 0.0
         while True:
@@ -240,16 +230,23 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
             # 25% tolerance: a client sending at exactly `fps` never waits for jitter.
             next_start = time.monotonic() + 0.8 / self.fps
             now = time.monotonic()
-            hands = self.hands_fps > 0 and now - self.hands_at >= hands_interval(
-                self.hands_fps, connections=_connections, workers=inference.workers()
+            hands = wants_hands(
+                since_last=now - self.hands_at,
+                hands_fps=self.hands_fps,
+                workers_busy=_in_pool >= inference.workers(),
             )
             if hands:
                 self.hands_at = now
             self.in_analysis = True
+            _in_pool += 1
             try:
-                analysis = await loop.run_in_executor(
-                    inference.executor(), functools.partial(inference.analyze_frame, frame.data, hands=hands)
-                )
+                try:
+                    analysis = await loop.run_in_executor(
+                        inference.executor(),
+                        functools.partial(inference.analyze_frame, frame.data, hands=hands),
+                    )
+                finally:
+                    _in_pool -= 1
             except MLError as error:  # FrameDecodeError, FrameTooLarge: the client's fault
                 self.in_analysis = False
                 if live is not None and not live.closed:

@@ -21,7 +21,7 @@ from ml.emotion.gestures import GESTURE_EFFECTS
 from ml.emotion.tracker import MoodTracker
 from ml.mood import Mood
 from moods.aggregation import ReadingSummary, ReadingWindow
-from moods.protocol import HANDS_BUDGET_PER_WORKER
+from moods.protocol import HANDS_MAX_GAP
 
 
 @dataclass(frozen=True)
@@ -123,16 +123,19 @@ class LiveSession:
         return summary
 
 
-def hands_interval(hands_fps: float, *, connections: int, workers: int) -> float:
-    """Seconds between two looks for hands on one connection.
+def wants_hands(*, since_last: float, hands_fps: float, workers_busy: bool) -> bool:
+    """Should this frame also go through the hand model?
 
-    Its own `hands_fps`, or its share of the process's budget
-    (HANDS_BUDGET_PER_WORKER looks a second per worker) when many connections are open;
-    with a 25% jitter tolerance, so 4 looks a second at 8 frames a second is every 2nd
-    frame. `hands_fps` must be > 0.
+    `since_last`: seconds since this connection last looked for hands. Look when
+    `hands_fps` says it is time (with a 25% jitter tolerance, so 4 looks a second at 8
+    frames a second is every 2nd frame), unless every analysis worker is busy; then only
+    after HANDS_MAX_GAP seconds. `hands_fps` 0 never looks.
     """
-    budget = HANDS_BUDGET_PER_WORKER * max(1, workers)
-    return 0.8 * max(1.0 / hands_fps, max(1, connections) / budget)
+    if hands_fps <= 0:
+        return False
+    if since_last >= HANDS_MAX_GAP:
+        return True
+    return not workers_busy and since_last >= 0.8 / hands_fps
 
 
 def result_message(

@@ -33,10 +33,10 @@ MAX_FPS = 60.0
 # per connection does not grow with its fps) loses nothing a user would notice.
 DEFAULT_HANDS_FPS = 4.0
 MAX_HANDS_FPS = MAX_FPS
-# ... and with many connections the looks are shared out: at most this many hand looks a
-# second per analysis worker over all of a process's connections (16 sessions on 2
-# workers: 20 / 16 = 1.25 looks a second each), so gestures cannot starve the faces.
-HANDS_BUDGET_PER_WORKER = 10.0
+# ... but only while the process has a free analysis worker: when every worker is busy,
+# a connection looks for hands only if it has not for HANDS_MAX_GAP seconds, so under
+# load gestures slow down (to one look every 2 s) before faces do.
+HANDS_MAX_GAP = 2.0
 
 # Close codes (4000-4999 are the application's own range).
 CLOSE_UNAUTHENTICATED = 4401

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-import pytest
-
 from ml.emotion.analyzer import FrameAnalysis
-from moods.live import Frame, FrameSlot, LiveSession, hands_interval, result_message
+from moods.live import Frame, FrameSlot, LiveSession, result_message, wants_hands
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 HAPPY = {
@@ -93,12 +91,12 @@ def test_the_result_message_carries_seq_face_emotions_gesture_mood_and_drops():
     assert message["dropped"] == 3 and message["frames"]["analysed"] == 1
 
 
-def test_one_connection_looks_for_hands_at_its_own_rate():
-    assert hands_interval(4.0, connections=1, workers=2) == pytest.approx(0.2)
-    assert hands_interval(60.0, connections=1, workers=2) == pytest.approx(0.8 / 20)  # capped by the budget
+def test_hands_are_looked_for_at_the_connections_own_rate_while_a_worker_is_free():
+    assert wants_hands(since_last=0.25, hands_fps=4.0, workers_busy=False)
+    assert not wants_hands(since_last=0.1, hands_fps=4.0, workers_busy=False)
+    assert not wants_hands(since_last=10.0, hands_fps=0.0, workers_busy=False)  # gestures off
 
 
-def test_many_connections_share_the_hand_budget():
-    # 16 sessions on 2 workers: 20 looks a second in all, 1.25 each.
-    assert hands_interval(4.0, connections=16, workers=2) == pytest.approx(0.8 * 16 / 20)
-    assert hands_interval(4.0, connections=16, workers=4) == pytest.approx(0.8 * 16 / 40)
+def test_when_every_worker_is_busy_hands_wait_up_to_the_maximum_gap():
+    assert not wants_hands(since_last=0.5, hands_fps=4.0, workers_busy=True)
+    assert wants_hands(since_last=2.0, hands_fps=4.0, workers_busy=True)
