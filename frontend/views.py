@@ -49,6 +49,7 @@ def session(request):
     """The live session: camera → WebSocket → live emotions and mood, then songs or music."""
     config = {
         "ws_path": "/ws/session/",
+        "login_url": _url("accounts:login"),
         "recommendations_url": _url("api:recommendations"),
         "listening_events_url": _url("api:listening-event-list"),
         "compositions_url": _url("api:compositions"),

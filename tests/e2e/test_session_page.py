@@ -62,3 +62,29 @@ def test_page_reconnects_after_the_server_restarts(playwright_driver, face_video
     finally:
         browser.close()
     console.assert_clean()
+
+
+def test_logged_out_session_stops_and_says_to_log_in(playwright_driver, face_video, stack, console, shots):
+    console.allow(WEBSOCKET_NOISE)
+    browser = launch_chromium(playwright_driver, face_video)
+    try:
+        page = new_page(browser, stack, console)
+        sign_up(page, "leaver")
+        start_session_and_see_a_face(page)
+        # Log out in another tab, then the connection drops: the page must not retry
+        # forever with a cookie that no longer works.
+        other = page.context.new_page()
+        console.attach(other)
+        other.goto("/")
+        other.get_by_role("button", name="Log out").click()
+        other.close()
+        stack.server.restart()
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("logged out", timeout=FIRST_RESULT_MS)
+        expect(alert).to_contain_text("Log in again")
+        expect(page.get_by_role("button", name="Start")).to_be_enabled()
+        expect(page.locator("body")).to_have_attribute("data-session-state", "stopped")
+        page.screenshot(path=shots / "logged-out.png", full_page=True)
+    finally:
+        browser.close()
+    console.assert_clean()

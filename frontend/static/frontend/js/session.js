@@ -87,8 +87,14 @@ function say(text) {
   ui.status.textContent = text;
 }
 
-function alertUser(text, { retry = false } = {}) {
+function alertUser(text, { retry = false, login = false } = {}) {
   ui.alert.textContent = text;
+  if (login && config.login_url) {
+    const link = document.createElement("a");
+    link.href = `${config.login_url}?next=${encodeURIComponent(window.location.pathname)}`;
+    link.textContent = "Log in";
+    ui.alert.append(" ", link);
+  }
   ui.alert.hidden = !text;
   ui.retry.hidden = !retry;
 }
@@ -291,7 +297,7 @@ function onMessage(event) {
       break;
     case "error":
       if (message.code === "unauthenticated") {
-        alertUser("You are logged out. Log in again to start a session.");
+        alertUser("You are logged out. Log in again to start a session.", { login: true });
       } else if (message.seq !== undefined) {
         answered(message.seq);
         say(`A frame was not analysed: ${message.message}`);
@@ -322,10 +328,13 @@ function onSocketStatus(event) {
     say("Reconnecting…");
   } else if (socketState === "open" && event.detail.reconnected && state.running) {
     alertUser("");
-    say("Reconnected: a new session started.");
+    say("Reconnected: starting a new session…");
   } else if (socketState === "refused") {
     stopLocally();
-    alertUser("The server refused the session: you are logged out. Log in again, then press Start.");
+    alertUser("The server refused the session: you are logged out. Log in again, then press Start.", {
+      login: true,
+    });
+    say("Stopped.");
   }
 }
 
