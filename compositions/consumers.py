@@ -9,12 +9,13 @@ else gets an error frame; the connection stays open. Unauthenticated: closed wit
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from compositions.progress import composition_event, user_group
+from compositions.progress import composition_event, remember_server_loop, user_group
 from compositions.selectors import composition_in_flight_list
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -29,6 +30,7 @@ class NotificationsConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        remember_server_loop(asyncio.get_running_loop())
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         subprotocol = "echoes.v1" if "echoes.v1" in self.scope.get("subprotocols", []) else None

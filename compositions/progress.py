@@ -29,6 +29,15 @@ SEND_TIMEOUT_SECONDS = 5.0
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_pid: int | None = None
+# Embedded mode: the in-memory layer's queues belong to the ASGI server's loop, so sends
+# from a job thread must be handed to that loop (remembered by the consumer on connect).
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def remember_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Called by the notifications consumer: the loop the in-memory layer lives on."""
+    global _server_loop
+    _server_loop = loop
 
 
 def user_group(user_id: int) -> str:
@@ -77,11 +86,12 @@ def publish(composition: Any) -> None:
     group = user_group(composition.owner_id)
     try:
         if layer.__class__.__name__ == "InMemoryChannelLayer":
-            # Embedded mode: the layer lives in the server's own loop; hop onto it if we can.
-            from asgiref.sync import async_to_sync
-
-            if not _running_in_event_loop():
-                async_to_sync(layer.group_send)(group, message)
+            # Embedded mode: only the server's loop may touch the layer's queues.
+            loop = _server_loop
+            if loop is None or loop.is_closed() or not loop.is_running() or _running_in_event_loop():
+                return  # no page has connected in this process: nobody to tell
+            future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+            future.result(timeout=SEND_TIMEOUT_SECONDS)
             return
         future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _sender_loop())
         future.result(timeout=SEND_TIMEOUT_SECONDS)

@@ -5,6 +5,8 @@ and sockets of other tests on the same Redis never see its jobs or events."""
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from websockets.sync.client import connect
 
 from accounts.services import token_obtain, user_register
 from tests.conftest import CeleryWorker, LiveServer, subprocess_env
@@ -102,3 +105,36 @@ def make_stack(transactional_db, tmp_path, redis_url, broker_url, settings) -> I
             for worker in stack.workers:
                 worker.stop()
             stack.server.stop()
+
+
+class ProgressListener:
+    """A WebSocket client on /ws/notifications/ collecting events on a thread."""
+
+    def __init__(self, ws_url: str, token: str):
+        self.socket = connect(
+            ws_url + "/ws/notifications/",
+            additional_headers={"Authorization": f"Token {token}"},
+            open_timeout=20,
+        )
+        self.events: list[dict] = []
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for message in self.socket:
+                self.events.append(json.loads(message))
+        except Exception:
+            return
+
+    def wait_for(self, predicate, timeout: float = 150) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in list(self.events):
+                if predicate(event):
+                    return event
+            time.sleep(0.1)
+        raise AssertionError(f"no such event in {self.events}")
+
+    def close(self) -> None:
+        self.socket.close()

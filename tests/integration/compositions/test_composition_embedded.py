@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from tests.conftest import REPO, LiveServer
+from tests.integration.compositions.conftest import ProgressListener
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -50,6 +51,9 @@ def test_embedded_jobs_never_block_the_request_and_end_ready(tmp_path):
         assert registered.status_code == 201, registered.text
         api = requests.Session()
         api.headers["Authorization"] = f"Token {registered.json()['token']}"
+        # Progress over the in-memory layer reaches a socket of the same server process.
+        listener = ProgressListener(server.ws_url, registered.json()["token"])
+        listener.wait_for(lambda e: e["type"] == "composition.snapshot", timeout=30)
 
         created = api.post(
             server.url + "/api/v1/compositions/",
@@ -66,6 +70,12 @@ def test_embedded_jobs_never_block_the_request_and_end_ready(tmp_path):
                 break
             time.sleep(0.5)
         assert status["status"] == "ready", (status, server.log.read_text()[-3000:])
+        listener.wait_for(
+            lambda e: e.get("type") == "composition.progress" and e["status"] == "ready", timeout=30
+        )
+        stages = [e["stage"] for e in listener.events if e.get("type") == "composition.progress"]
+        assert stages == ["queued", "generating", "rendering", "saving", "ready"]
+        listener.close()
         audio = api.get(server.url + status["files"]["audio"], timeout=30)
         assert audio.status_code == 200 and audio.content.startswith(b"OggS")
     finally:

@@ -4,56 +4,19 @@ storage, with progress over a real WebSocket from a real daphne."""
 from __future__ import annotations
 
 import io
-import json
-import threading
-import time
 
 import mido
 import numpy as np
 import pretty_midi
 import pytest
 import soundfile
-from websockets.sync.client import connect
 
 from compositions.models import Composition
-from tests.integration.compositions.conftest import make_user
+from tests.integration.compositions.conftest import ProgressListener, make_user
 
 pytestmark = pytest.mark.timeout(400)
 
 BASE = "/api/v1/compositions/"
-
-
-class ProgressListener:
-    """A WebSocket client on /ws/notifications/ collecting events on a thread."""
-
-    def __init__(self, ws_url: str, token: str):
-        self.socket = connect(
-            ws_url + "/ws/notifications/",
-            additional_headers={"Authorization": f"Token {token}"},
-            open_timeout=20,
-        )
-        self.events: list[dict] = []
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            for message in self.socket:
-                self.events.append(json.loads(message))
-        except Exception:
-            return
-
-    def wait_for(self, predicate, timeout: float = 150) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for event in list(self.events):
-                if predicate(event):
-                    return event
-            time.sleep(0.1)
-        raise AssertionError(f"no such event in {self.events}")
-
-    def close(self) -> None:
-        self.socket.close()
 
 
 def _assert_real_midi(data: bytes, bars: int) -> None:
