@@ -16,6 +16,7 @@ import json
 import logging
 import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -464,13 +465,25 @@ def composition_job_run(*, composition_id: int, job_token: str) -> Composition |
     composition = composition_job_claim(composition_id=composition_id, job_token=job_token)
     if composition is None:
         return None
+    started = time.perf_counter()
     with _Heartbeat(composition):
         try:
             rendered = composition_render(composition=composition)
         except MLError as error:
             composition_job_fail(composition_id=composition_id, message=str(error), job_token=job_token)
             return None
-        return composition_job_save(composition=composition, rendered=rendered)
+        rendered_at = time.perf_counter()
+        result = composition_job_save(composition=composition, rendered=rendered)
+    logger.info(
+        "composition %s (user %s, attempt %s) %s: generate+render %.2f s, save %.2f s",
+        composition_id,
+        composition.owner_id,
+        composition.attempts,
+        result.status if result is not None else "dropped",
+        rendered_at - started,
+        time.perf_counter() - rendered_at,
+    )
+    return result
 
 
 # --- Recovering jobs whose worker died ------------------------------------------------------
