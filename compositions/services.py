@@ -306,6 +306,9 @@ def _fail_locked(composition: Composition, message: str) -> None:
     composition.error_message = message[:500]
     composition.finished_at = timezone.now()
     composition.save(update_fields=["status", "stage", "error_message", "finished_at"])
+    # A failed piece has no files: remove whatever an attempt saved before it broke off.
+    names = list(composition.storage_names().values())
+    transaction.on_commit(lambda: storage_delete_names(names))
 
 
 def composition_job_fail(*, composition_id: int, message: str, job_token: str | None = None) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
@@ -141,6 +142,17 @@ def test_failing_keeps_a_user_readable_message(composition):
         "No SoundFont found.",
     )
     assert composition.finished_at is not None
+
+
+def test_a_job_that_fails_after_saving_some_files_leaves_none(
+    composition, media_in_tmp, django_capture_on_commit_callbacks
+):
+    composition_job_claim(composition_id=composition.pk, job_token="d1")
+    # The MIDI was saved, then storage broke before the audio: what the attempt wrote goes.
+    default_storage.save(composition.storage_names()["midi"], ContentFile(b"MThd"))
+    with django_capture_on_commit_callbacks(execute=True):
+        composition_job_fail(composition_id=composition.pk, message="Storage unavailable.", job_token="d1")
+    assert _stored_files(media_in_tmp) == []
 
 
 def test_the_sweep_requeues_a_running_job_whose_worker_went_silent(composition, settings):
