@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -71,7 +72,10 @@ class SingerListApi(APIView):
         name = serializers.CharField()
         song_count = serializers.IntegerField()
 
-    @extend_schema(responses={200: OutputSerializer(many=True)})
+    @extend_schema(
+        parameters=[OpenApiParameter("q", OpenApiTypes.STR, description="Part of the singer's name.")],
+        responses={200: OutputSerializer(many=True)},
+    )
     def get(self, request):
         q = str(request.query_params.get("q", ""))[:120]
         return _paginated(request, self, singer_list(q=q), self.OutputSerializer)
@@ -175,7 +179,10 @@ class ListeningEventListApi(APIView):
         kind = serializers.ChoiceField(choices=ListeningEvent.Kind.choices)
         mood = serializers.ChoiceField(choices=MOOD_LABELS, required=False, allow_blank=True)
 
-    @extend_schema(responses={200: ListeningEventSerializer(many=True)})
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=ListeningEvent.Kind.values)],
+        responses={200: ListeningEventSerializer(many=True)},
+    )
     def get(self, request):
         kind = request.query_params.get("kind") or None
         return _paginated(
