@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
@@ -93,3 +94,19 @@ class ApiNotFoundApi(APIView):
         raise exceptions.NotFound("There is no API endpoint at this path.")
 
     get = post = put = patch = delete = _not_found
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: API clients get the error format even for a bug; pages get the HTML page.
+
+    Django calls this (with DEBUG off) for an exception no view handled; the traceback is
+    logged by Django, never sent.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body(
+                "server_error", "Something went wrong on our side; it has been logged. Try again later."
+            ),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    return defaults.server_error(request, *args, **kwargs)

@@ -14,6 +14,9 @@ api_v1 = [
     re_path(r"^.*$", ApiNotFoundApi.as_view(), name="not-found"),
 ]
 
+# A bug under /api/ still answers in the API error format (pages keep the HTML page).
+handler500 = "echoes_site.api_errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

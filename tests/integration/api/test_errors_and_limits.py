@@ -212,3 +212,13 @@ def test_concurrent_requests_are_all_counted_by_the_throttle():
     with ThreadPoolExecutor(8) as pool:
         counts = list(pool.map(lambda _: _hit("concurrency-probe", 60), range(200)))
     assert sorted(counts) == list(range(1, 201))
+
+
+def test_a_bug_under_the_api_is_a_500_in_the_error_format_and_pages_keep_html(settings):
+    settings.ROOT_URLCONF = "tests.integration.api.urls_with_a_bug"
+    settings.DEBUG = False
+    client = APIClient(raise_request_exception=False)
+    error = assert_error(client.get("/api/v1/bug/"), 500, "server_error")
+    assert "a bug, on purpose" not in error["message"]
+    page = client.get("/bug/")
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
