@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 from django.middleware.csrf import _get_new_csrf_string
+from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -222,3 +223,14 @@ def test_a_bug_under_the_api_is_a_500_in_the_error_format_and_pages_keep_html(se
     assert "a bug, on purpose" not in error["message"]
     page = client.get("/bug/")
     assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
+
+
+def test_a_page_form_post_without_the_csrf_token_is_refused():
+    user = make_user()
+    composition = make_composition(user)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post(f"/compositions/{composition.pk}/rename/", {"title": "No token"})
+    assert response.status_code == 403
+    composition.refresh_from_db()
+    assert composition.title == "Mine"
