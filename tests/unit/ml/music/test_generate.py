@@ -115,3 +115,17 @@ def test_corrupt_weights_file_is_reported(tmp_path):
     broken.write_bytes(b"this is not an HDF5 file" * 10)
     with pytest.raises(WeightsCorrupt):
         generate(mood="sad", style="folk", weights=broken)
+
+
+@pytest.mark.parametrize("bars", [1, 64])
+def test_the_shortest_and_longest_pieces(bars, shipped_weights):
+    piece = generate(mood="excited", style="renaissance", bars=bars, seed=9)
+    assert piece.pitches.shape == (4, bars * 16)
+    assert piece.duration_seconds == pytest.approx(bars * 4 * 60 / piece.tempo)
+
+
+def test_quantise_eighths_moves_offbeat_sixteenths_onto_the_grid():
+    from ml.music.generate import quantise_eighths
+
+    row = np.array([[10, 11, 11, 11, 12, 12, 13, 64]], dtype=np.int8)
+    assert quantise_eighths(row).tolist() == [[10, 10, 11, 11, 12, 12, 13, 13]]
