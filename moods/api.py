@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -187,7 +187,6 @@ class MoodAnalyzeApi(APIView):
             "image/webp": {"type": "string", "format": "binary"},
         },
         responses={200: FrameAnalysisSerializer},
-        parameters=[OpenApiParameter("Content-Type", location=OpenApiParameter.HEADER, required=False)],
     )
     def post(self, request):
         data = _image_bytes(request)
