@@ -67,17 +67,23 @@ class SongDetailApi(APIView):
 class SingerListApi(APIView):
     """Singers in the catalogue with how many songs each has."""
 
+    class FilterSerializer(serializers.Serializer):
+        # A serializer, not the raw parameter: it refuses NUL characters (PostgreSQL
+        # cannot compare them; a raw `?q=%00` was a 500, found by schemathesis).
+        q = serializers.CharField(
+            required=False, allow_blank=True, max_length=120, help_text="Part of the singer's name."
+        )
+
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         name = serializers.CharField()
         song_count = serializers.IntegerField()
 
-    @extend_schema(
-        parameters=[OpenApiParameter("q", OpenApiTypes.STR, description="Part of the singer's name.")],
-        responses={200: OutputSerializer(many=True)},
-    )
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)})
     def get(self, request):
-        q = str(request.query_params.get("q", ""))[:120]
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        q = filters.validated_data.get("q", "")
         return _paginated(request, self, singer_list(q=q), self.OutputSerializer)
 
 
