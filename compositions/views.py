@@ -28,7 +28,8 @@ def library(request):
         "mood": request.GET.get("mood") if request.GET.get("mood") in MOOD_LABELS else None,
         "style": request.GET.get("style") if request.GET.get("style") in STYLES else None,
         "favourite": True if request.GET.get("favourite") == "1" else None,
-        "q": request.GET.get("q", "")[:120] or None,
+        # NUL characters cannot reach PostgreSQL (a `?q=%00` was a 500).
+        "q": request.GET.get("q", "").replace("\x00", "")[:120] or None,
     }
     page = Paginator(selectors.composition_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
         request.GET.get("page")
