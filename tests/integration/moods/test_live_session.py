@@ -282,3 +282,18 @@ def test_stop_closes_the_session_and_start_opens_a_new_one(live_server_asgi):
         first.close_reason == "stop" and first.dominant_mood == stopped["session"]["dominant_mood"]["label"]
     )
     wait_until(lambda: closed_session(started["session_id"]), what="the second session to close")
+
+
+def test_an_idle_session_on_the_redis_channel_layer_stays_open(live_server_asgi, redis_url):
+    # channels_redis blocks 5 s per read; redis-py 8's default 5 s socket timeout used to
+    # kill every consumer that received nothing for 5 s (settings: socket_timeout 15).
+    token = token_for(make_user("ann"))
+
+    async def scenario():
+        async with ws_connect(live_server_asgi, token=token) as ws:
+            await recv_json(ws)
+            await asyncio.sleep(7)
+            await ws.send(face_jpeg())
+            return await recv_until(ws, "result")
+
+    assert asyncio.run(scenario())["emotion"] == "happy"
