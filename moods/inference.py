@@ -79,8 +79,15 @@ def executor() -> ThreadPoolExecutor:
     return _pool
 
 
+_warmed = False
+
+
 def warm_up() -> None:
-    """Start every pool thread now (non-blocking), so no user waits for model loading."""
+    """Start every pool thread once (non-blocking), so no user waits for model loading."""
+    global _warmed
+    if _warmed:
+        return
+    _warmed = True
     pool = executor()
     for _ in range(workers()):
         pool.submit(time.sleep, 0)
