@@ -82,7 +82,16 @@ def bench_database_url(tmp: Path) -> str:
 
 
 def server_env(database_url: str, workers: int | None) -> dict[str, str]:
-    env = dict(os.environ, DATABASE_URL=database_url, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+    # Production mode (no DEBUG query log), over plain HTTP on localhost.
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        PYTHONUNBUFFERED="1",
+        LOG_LEVEL="WARNING",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="bench-only-not-a-secret-0123456789abcdef0123456789abcdef",
+        DJANGO_SECURE_SSL_REDIRECT="false",
+    )
     if database_url.startswith("sqlite"):
         env["SQLITE_PATH"] = database_url.removeprefix("sqlite:///")
         env.pop("DATABASE_URL")
