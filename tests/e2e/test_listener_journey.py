@@ -124,8 +124,20 @@ def test_listener_journey(playwright_driver, face_video, stack, console, shots):
 
         # The catalogue's own recommendations page, for the mood of the latest session.
         nav(page, "Recommendations").click()
-        expect(page.locator("main li.song").first).to_be_visible()
+        songs = page.locator("main li.song")
+        expect(songs.first).to_be_visible()
+        # Like and skip right there, without the page reloading under the reader.
+        address = page.url
+        songs.nth(0).get_by_role("button", name="Like").click()
+        expect(songs.nth(0).get_by_role("button", name="Liked")).to_be_disabled()
+        songs.nth(1).get_by_role("button", name="Skip").click()
+        expect(songs.nth(1)).to_have_class(re.compile(r"\bskipped\b"))
+        assert page.url == address
         page.screenshot(path=shots / "10-recommendations-page.png", full_page=True)
+        page.get_by_role("link", name="Listening history").click()
+        expect(page.locator("#history-table tr[data-kind='like']")).to_have_count(2)  # session page + here
+        expect(page.locator("#history-table tr[data-kind='skip']")).to_have_count(1)
+        page.screenshot(path=shots / "10b-listening-history.png", full_page=True)
 
         nav(page, "API docs").click()
         expect(page.locator(".swagger-ui .info .title")).to_contain_text(
