@@ -242,3 +242,13 @@ class CeleryWorker:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process, timeout=20)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Browser tests run last (after pytest-django's own ordering): they are the slowest,
+    and Playwright's sync API keeps an event loop in the main thread while it runs."""
+    e2e = [item for item in items if "/tests/e2e/" in str(item.path)]
+    if e2e:
+        others = [item for item in items if "/tests/e2e/" not in str(item.path)]
+        items[:] = others + e2e

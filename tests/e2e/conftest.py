@@ -38,7 +38,8 @@ BASE_ARGS = [
 WEBSOCKET_NOISE = re.compile(r"WebSocket connection to '.*' failed")
 
 
-@pytest.fixture(scope="session", autouse=True)
+# Package scope: the event loop must be gone before the rest of the suite (async tests).
+@pytest.fixture(scope="package", autouse=True)
 def _orm_beside_playwright() -> Iterator[None]:
     """Playwright's sync API runs an event loop in this thread; Django's ORM refuses to
     run "inside" it unless told the test knows what it is doing (it does: one thread)."""
@@ -56,7 +57,7 @@ def face_video(tmp_path_factory) -> Path:
     return write_y4m(tmp_path_factory.mktemp("camera") / "astronaut.y4m", astronaut_frame())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator:
     if not CHROMIUM.exists():
         missing("Chromium (/usr/bin/chromium: apt-get install chromium)")
