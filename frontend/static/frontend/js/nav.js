@@ -1,0 +1,7 @@
+// On a phone the main navigation is one row that scrolls sideways: bring the current
+// section's link into view so people see where they are.
+const current = document.querySelector(".main-nav [aria-current='page']");
+const nav = current && current.closest(".main-nav");
+if (nav && nav.scrollWidth > nav.clientWidth) {
+  nav.scrollLeft = current.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2;
+}
