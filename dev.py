@@ -22,6 +22,13 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 LOCK = ROOT / "requirements.lock"
 STAMP = VENV / ".requirements.sha256"
+# Frames up to 1 MB get an error frame from the consumer; daphne cuts off above 2 MiB (1009),
+# and pings drop clients that vanished without closing.
+DAPHNE_OPTIONS = (
+    *("--websocket_timeout", "-1"),
+    *("--websocket-max-message-size", "2097152", "--websocket-max-frame-size", "2097152"),
+    *("--ping-interval", "20", "--ping-timeout", "30"),
+)
 
 
 def say(message: str) -> None:
@@ -63,21 +70,8 @@ def serve(argv: list[str]) -> None:
     say("loading the song catalogue")
     manage("load_catalogue")
     say(f"serving Emotional Echoes on http://{host}:{port} (HTTP and WebSockets); Ctrl-C stops")
-    os.execv(
-        str(PYTHON),
-        [
-            str(PYTHON),
-            "-m",
-            "daphne",
-            "-b",
-            host,
-            "-p",
-            port,
-            "--websocket_timeout",
-            "-1",
-            "echoes_site.asgi:application",
-        ],
-    )
+    daphne = [str(PYTHON), "-m", "daphne", "-b", host, "-p", port, *DAPHNE_OPTIONS]
+    os.execv(str(PYTHON), [*daphne, "echoes_site.asgi:application"])
 
 
 def test(argv: list[str]) -> None:
