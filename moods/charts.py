@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 from ml.mood import MOOD_LABELS
 from moods.selectors import MoodHistory
@@ -21,6 +22,13 @@ MOOD_COLOURS = {
 
 def history_png(history: MoodHistory, *, width: float = 9.0, height: float = 6.0, dpi: int = 100) -> bytes:
     """Render the history as PNG bytes (Agg backend, no pyplot: safe in server threads)."""
+    buffer = io.BytesIO()
+    history_figure(history, width=width, height=height, dpi=dpi).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def history_figure(history: MoodHistory, *, width: float = 9.0, height: float = 6.0, dpi: int = 100):
+    """The matplotlib Figure of the history: timeline above, distribution below."""
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
@@ -41,6 +49,9 @@ def history_png(history: MoodHistory, *, width: float = 9.0, height: float = 6.0
             zorder=3,
             edgecolors="white",
         )
+        if len(set(times)) == 1:
+            # One instant would give matplotlib a zero-width axis, which it widens to years.
+            timeline.set_xlim(times[0] - timedelta(minutes=5), times[0] + timedelta(minutes=5))
         locator = AutoDateLocator()
         timeline.xaxis.set_major_locator(locator)
         timeline.xaxis.set_major_formatter(ConciseDateFormatter(locator))
@@ -63,6 +74,4 @@ def history_png(history: MoodHistory, *, width: float = 9.0, height: float = 6.0
         if share:
             bars.text(index, share + 1.5, f"{share:.0f}%", ha="center", fontsize=9)
 
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure
