@@ -5,7 +5,6 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,17 +21,17 @@ from catalogue.selectors import (
 )
 from catalogue.serializers import ListeningEventSerializer, SongSerializer
 from catalogue.services import listening_event_create, listening_event_delete
+from echoes_site.pagination import PAGE_PARAMETERS, Ordering, paginated_response
 from ml.mood import MOOD_LABELS
-
-
-def _paginated(request, view, queryset, serializer_class):
-    paginator = LimitOffsetPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class SongListApi(APIView):
     """Songs of the catalogue with filters (paginated with limit/offset)."""
+
+    ordering = Ordering(
+        default="title",
+        fields={"title": "title", "year": "year", "valence": "valence", "energy": "energy", "tempo": "tempo"},
+    )
 
     class FilterSerializer(serializers.Serializer):
         q = serializers.CharField(
@@ -49,11 +48,15 @@ class SongListApi(APIView):
         energy_min = serializers.FloatField(required=False, min_value=0, max_value=1)
         energy_max = serializers.FloatField(required=False, min_value=0, max_value=1)
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: SongSerializer(many=True)})
+    @extend_schema(
+        parameters=[FilterSerializer, ordering.parameter(), *PAGE_PARAMETERS],
+        responses={200: SongSerializer(many=True)},
+    )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        return _paginated(request, self, song_list(filters=filters.validated_data), SongSerializer)
+        songs = song_list(filters=filters.validated_data)
+        return paginated_response(request, self, songs, SongSerializer, ordering=self.ordering)
 
 
 class SongDetailApi(APIView):
@@ -84,7 +87,7 @@ class SingerListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         q = filters.validated_data.get("q", "")
-        return _paginated(request, self, singer_list(q=q), self.OutputSerializer)
+        return paginated_response(request, self, singer_list(q=q), self.OutputSerializer)
 
 
 class RecommendationsApi(APIView):
@@ -180,20 +183,25 @@ class RecommendationsApi(APIView):
 class ListeningEventListApi(APIView):
     """Your listening history (GET, newest first, `kind` filter) and recording an event (POST)."""
 
+    ordering = Ordering(default="-created", fields={"created": "created_at", "kind": "kind"})
+
     class InputSerializer(serializers.Serializer):
         song = serializers.IntegerField(min_value=1)
         kind = serializers.ChoiceField(choices=ListeningEvent.Kind.choices)
         mood = serializers.ChoiceField(choices=MOOD_LABELS, required=False, allow_blank=True)
 
     @extend_schema(
-        parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=ListeningEvent.Kind.values)],
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=ListeningEvent.Kind.values),
+            ordering.parameter(),
+            *PAGE_PARAMETERS,
+        ],
         responses={200: ListeningEventSerializer(many=True)},
     )
     def get(self, request):
         kind = request.query_params.get("kind") or None
-        return _paginated(
-            request, self, listening_event_list(user=request.user, kind=kind), ListeningEventSerializer
-        )
+        events = listening_event_list(user=request.user, kind=kind)
+        return paginated_response(request, self, events, ListeningEventSerializer, ordering=self.ordering)
 
     @extend_schema(request=InputSerializer, responses={201: ListeningEventSerializer})
     def post(self, request):

@@ -8,13 +8,13 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compositions import downloads, selectors, services
 from compositions.models import Composition
 from compositions.serializers import CompositionSerializer, CompositionStatusSerializer
+from echoes_site.pagination import PAGE_PARAMETERS, Ordering, paginated_response
 from echoes_site.throttling import ScopedRateThrottle, UserRateThrottle
 from ml.mood import MOOD_LABELS
 from ml.music.config import STYLES
@@ -25,7 +25,18 @@ def _limit_reached(error: services.CompositionLimitReached) -> exceptions.Thrott
 
 
 class CompositionListApi(APIView):
-    """The caller's compositions, newest first, filtered and paginated (limit/offset)."""
+    """The caller's compositions, newest first, filtered, ordered and paginated (limit/offset)."""
+
+    ordering = Ordering(
+        default="-created",
+        fields={
+            "created": "created_at",
+            "title": "title",
+            "mood": "mood_label",
+            "tempo": "tempo",
+            "bars": "bars",
+        },
+    )
 
     class FilterSerializer(serializers.Serializer):
         mood = serializers.ChoiceField(choices=MOOD_LABELS, required=False)
@@ -45,8 +56,8 @@ class CompositionListApi(APIView):
             OpenApiParameter("created_from", OpenApiTypes.DATE),
             OpenApiParameter("created_to", OpenApiTypes.DATE),
             OpenApiParameter("q", OpenApiTypes.STR, description="Part of the title."),
-            OpenApiParameter("limit", OpenApiTypes.INT),
-            OpenApiParameter("offset", OpenApiTypes.INT),
+            ordering.parameter(),
+            *PAGE_PARAMETERS,
         ],
         responses={200: CompositionSerializer(many=True)},
     )
@@ -54,9 +65,7 @@ class CompositionListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         queryset = selectors.composition_list(user=request.user, filters=filters.validated_data)
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(CompositionSerializer(page, many=True).data)
+        return paginated_response(request, self, queryset, CompositionSerializer, ordering=self.ordering)
 
 
 class CompositionCreateApi(APIView):

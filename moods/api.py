@@ -13,9 +13,9 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from echoes_site.pagination import PAGE_PARAMETERS, Ordering, paginated_response
 from ml.emotion.errors import FrameDecodeError, FrameTooLarge
 from ml.emotion.tracker import MoodTracker
 from moods import inference
@@ -60,11 +60,24 @@ def _day_start(day) -> datetime:
 class MoodSessionListApi(APIView):
     """My live sessions, newest first (optionally those started within a date range)."""
 
+    ordering = Ordering(
+        default="-started",
+        fields={
+            "started": "started_at",
+            "ended": "ended_at",
+            "frames": "frames_analysed",
+            "mood": "dominant_mood",
+        },
+    )
+
     class FilterSerializer(serializers.Serializer):
         start = serializers.DateField(required=False, help_text="First day (UTC), inclusive.")
         end = serializers.DateField(required=False, help_text="Last day (UTC), inclusive.")
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: MoodSessionSerializer(many=True)})
+    @extend_schema(
+        parameters=[FilterSerializer, ordering.parameter(), *PAGE_PARAMETERS],
+        responses={200: MoodSessionSerializer(many=True)},
+    )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -74,9 +87,7 @@ class MoodSessionListApi(APIView):
             started_after=_day_start(start) if start else None,
             started_before=_day_start(end) + timedelta(days=1) if end else None,
         )
-        paginator = api_settings.DEFAULT_PAGINATION_CLASS()
-        page = paginator.paginate_queryset(sessions, request, view=self)
-        return paginator.get_paginated_response(MoodSessionSerializer(page, many=True).data)
+        return paginated_response(request, self, sessions, MoodSessionSerializer, ordering=self.ordering)
 
 
 class MoodSessionDetailApi(APIView):

@@ -1,0 +1,63 @@
+"""Paginated list responses with `?ordering=`, shared by every list API.
+
+`limit`/`offset` pages (DRF's LimitOffsetPagination). Ordering takes one public field name,
+with `-` for descending; unknown names are a 400 that lists the allowed ones. Ties are
+broken by id so pages never overlap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """Allowed `?ordering=` values: public name -> model field."""
+
+    default: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def choices(self) -> list[str]:
+        return [prefix + name for name in self.fields for prefix in ("", "-")]
+
+    def parameter(self) -> OpenApiParameter:
+        return OpenApiParameter(
+            "ordering",
+            OpenApiTypes.STR,
+            enum=self.choices,
+            description=f"Sort order (default {self.default}).",
+        )
+
+    def apply(self, queryset: QuerySet, request: Request) -> QuerySet:
+        value = request.query_params.get("ordering") or self.default
+        descending = value.startswith("-")
+        name = value.removeprefix("-")
+        if name not in self.fields:
+            raise exceptions.ValidationError(
+                {"ordering": [f"Unknown ordering {value[:40]!r}; choose one of: {', '.join(self.choices)}."]}
+            )
+        prefix = "-" if descending else ""
+        return queryset.order_by(f"{prefix}{self.fields[name]}", f"{prefix}id")
+
+
+def paginated_response(
+    request: Request, view, queryset: QuerySet, serializer_class, *, ordering: Ordering | None = None
+) -> Response:
+    """One page of `queryset` (ordered as the client asked, when `ordering` is given)."""
+    if ordering is not None:
+        queryset = ordering.apply(queryset, request)
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+PAGE_PARAMETERS = [OpenApiParameter("limit", OpenApiTypes.INT), OpenApiParameter("offset", OpenApiTypes.INT)]
