@@ -146,11 +146,17 @@ def tempo_for(mood: Mood) -> int:
 
 
 def condition_for(mood: Mood, style: str) -> np.ndarray:
-    """The network's condition for a mood: the prototypes' +-0.6 scaled to the labels' +-1."""
+    """The network's condition for a mood, scaled to the training labels' +-1.
+
+    Valence: the prototypes' +-0.6 -> +-1. Arousal is divided by 0.35 so that even the
+    mildest prototype (happy, 0.35) asks for the far end of the density ranking: the
+    post-processed output is sparser than the data, and this measured better (68 -> 76 %
+    arousal agreement in the evaluation).
+    """
     from ml.music.dataset import make_cond
 
     valence = float(np.clip(mood.valence / 0.6, -1, 1))
-    arousal = float(np.clip(mood.arousal / 0.6, -1, 1))
+    arousal = float(np.clip(mood.arousal / 0.35, -1, 1))
     return make_cond(valence, arousal, style)
 
 
