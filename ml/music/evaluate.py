@@ -213,7 +213,8 @@ def markdown_table(results: dict) -> str:
         f"| {snap['arousal_vs_generated_median']:.1%} |",
         f"| 1 candidate + snap-to-key | {one['valence']:.1%} | {one['arousal']:.1%} "
         f"| {one['arousal_vs_generated_median']:.1%} |",
-        f"| network only (1 candidate, snap_to_key=False) | {raw['valence']:.1%} | {raw['arousal']:.1%} "
+        "| no snap, no candidate choice (1 candidate, snap_to_key=False; blips dropped, eighths quantised) "
+        f"| {raw['valence']:.1%} | {raw['arousal']:.1%} "
         f"| {raw['arousal_vs_generated_median']:.1%} |",
     ]
     o = results["originality"]
