@@ -32,7 +32,11 @@ NOTE_LENGTH_CLASSES = np.array([1, 2, 3, 4, 6, 8, 12, 16, 24, 32])  # in sixteen
 
 
 def notes_of(row: np.ndarray) -> list[tuple[int, int, int]]:
-    """(start, end, pitch) runs of one track (rests skipped)."""
+    """(start, end, pitch) runs of one track (rests skipped).
+
+    Repeated steps of one pitch are one held note: this is also the 'merge' post-processing
+    that MIDI writing and the piano roll use.
+    """
     runs, start = [], 0
     for t in range(1, len(row) + 1):
         if t == len(row) or row[t] != row[start]:

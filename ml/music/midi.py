@@ -8,23 +8,9 @@ import numpy as np
 import pretty_midi
 
 from ml.music.generate import Piece
+from ml.music.metrics import notes_of
 
 VELOCITY = {"melody": 92, "alto": 70, "tenor": 68, "bass": 78}
-
-
-def note_runs(row: np.ndarray) -> list[tuple[int, int, int]]:
-    """(start_step, end_step, pitch) for each run of one repeated pitch (rests skipped).
-
-    Repeated steps of one pitch are one held note: this is the 'merge' post-processing.
-    """
-    runs = []
-    start = 0
-    for t in range(1, len(row) + 1):
-        if t == len(row) or row[t] != row[start]:
-            if row[start] >= 0:
-                runs.append((start, t, int(row[start])))
-            start = t
-    return runs
 
 
 def to_midi(piece: Piece) -> pretty_midi.PrettyMIDI:
@@ -41,7 +27,7 @@ def to_midi(piece: Piece) -> pretty_midi.PrettyMIDI:
         program = piece.programs[index] if index < len(piece.programs) else 0
         instrument = pretty_midi.Instrument(program=program, name=name)
         velocity = int(np.clip(VELOCITY.get(name, 80) * gain, 30, 127))
-        for start, end, pitch in note_runs(piece.pitches[index]):
+        for start, end, pitch in notes_of(piece.pitches[index]):
             instrument.notes.append(
                 pretty_midi.Note(velocity=velocity, pitch=pitch, start=start * step, end=end * step)
             )

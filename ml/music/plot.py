@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from ml.music.generate import Piece
-from ml.music.midi import note_runs
+from ml.music.metrics import notes_of
 
 COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
@@ -27,8 +27,8 @@ def piano_roll_png(piece: Piece, dpi: int = 100) -> bytes:
     spb = piece.steps_per_bar
     for index, _name in enumerate(piece.tracks):
         colour = COLOURS[index % len(COLOURS)]
-        bars = [((s / spb), (e - s) / spb) for s, e, _ in note_runs(piece.pitches[index])]
-        pitches = [p for _, _, p in note_runs(piece.pitches[index])]
+        bars = [((s / spb), (e - s) / spb) for s, e, _ in notes_of(piece.pitches[index])]
+        pitches = [p for _, _, p in notes_of(piece.pitches[index])]
         for (x, w), p in zip(bars, pitches, strict=False):
             ax.broken_barh(
                 [(x, w * 0.97)], (p - 0.4, 0.8), facecolors=colour, edgecolors="black", linewidth=0.3
