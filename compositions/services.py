@@ -88,12 +88,10 @@ def mood_resolve(
                     {"session_id": ["That session has no mood yet (no face or gesture was seen)."]}
                 )
             return found, session
-        # session_latest_mood's own rule (latest session that has a mood), keeping the row
-        # so the composition can link to the session it came from.
-        for session in mood_selectors.session_list(user=user)[:20]:
-            found = mood_selectors.session_mood(session=session)
-            if found is not None:
-                return found, session
+        latest = mood_selectors.session_latest_with_mood(user=user)
+        if latest is not None:
+            session, found = latest
+            return found, session
         raise ValidationError(
             {"from_latest_session": ["You have no mood session yet: start a live session or pick a mood."]}
         )

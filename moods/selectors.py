@@ -55,17 +55,23 @@ def session_mood(*, session: MoodSession) -> Mood | None:
     return dominant_mood_of(session.readings.values_list("moods", flat=True))
 
 
-def session_latest_mood(*, user: User) -> Mood | None:
-    """The dominant mood of the user's latest session that has one (open or closed).
+def session_latest_with_mood(*, user: User) -> tuple[MoodSession, Mood] | None:
+    """The user's latest session that has a mood (open or closed), with that mood.
 
-    For "compose / recommend from my latest session". None when no session ever saw a
-    face or a gesture.
+    None when none of the last 20 sessions ever saw a face or a gesture.
     """
     for session in session_list(user=user)[:20]:
         mood = session_mood(session=session)
         if mood is not None:
-            return mood
+            return session, mood
     return None
+
+
+def session_latest_mood(*, user: User) -> Mood | None:
+    """The dominant mood of the user's latest session that has one, for "compose /
+    recommend from my latest session"."""
+    latest = session_latest_with_mood(user=user)
+    return latest[1] if latest else None
 
 
 @dataclass(frozen=True)
