@@ -10,12 +10,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import models
-from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_register
@@ -29,9 +27,8 @@ from compositions.services import (
     composition_job_save,
 )
 from ml.mood import mood_named
-from moods.aggregation import ReadingSummary
 from moods.models import MoodSession
-from moods.services import session_close, session_start
+from tests.integration.moods.factories import make_session
 
 PASSWORD = "a-long-pass-phrase-42"
 _names = itertools.count(1)
@@ -68,20 +65,8 @@ def make_listening_event(owner: User):
 
 def make_mood_session(owner: User) -> MoodSession:
     """A closed live session with one reading (calm), as the consumer would leave it."""
-    mood = mood_named("calm")
-    session = session_start(user=owner, client="token")
-    now = timezone.now()
-    reading = ReadingSummary(
-        started_at=now - timedelta(seconds=5),
-        ended_at=now,
-        frames=10,
-        frames_with_face=10,
-        mood=mood,
-        emotions=None,
-        moods={"calm": {"frames": 10, "valence": mood.valence, "arousal": mood.arousal}},
-        gestures={},
-    )
-    return session_close(session_id=session.pk, reason="stop", reading=reading)
+    calm = mood_named("calm")
+    return make_session(owner, [("calm", 10, calm.valence, calm.arousal)])
 
 
 @dataclass(frozen=True)

@@ -53,28 +53,11 @@ def api_for():
 @pytest.fixture
 def closed_session():
     """A closed live session whose readings say `label` (made through moods' services)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from ml.mood import mood_named
-    from moods.aggregation import ReadingSummary
-    from moods.services import session_close, session_start
+    from tests.integration.moods.factories import make_session
 
     def make(user, label: str):
         mood = mood_named(label)
-        session = session_start(user=user)
-        now = timezone.now()
-        reading = ReadingSummary(
-            started_at=now - timedelta(seconds=5),
-            ended_at=now,
-            frames=10,
-            frames_with_face=10,
-            mood=mood,
-            emotions=None,
-            moods={label: {"frames": 10, "valence": mood.valence, "arousal": mood.arousal}},
-            gestures={},
-        )
-        return session_close(session_id=session.pk, reason="stop", reading=reading)
+        return make_session(user, [(label, 10, mood.valence, mood.arousal)])
 
     return make
