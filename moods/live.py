@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from ml.emotion.analyzer import FrameAnalysis
-from ml.emotion.gestures import GESTURE_EFFECTS
 from ml.emotion.tracker import MoodTracker
 from ml.mood import Mood
 from moods.aggregation import ReadingSummary, ReadingWindow
@@ -105,11 +104,11 @@ class LiveSession:
 
     def record(self, analysis: FrameAnalysis, *, at: datetime) -> Mood:
         """Fold one analysed frame in; returns the smoothed mood to send back."""
-        mood = self.tracker.update(analysis)
-        voted = analysis.emotions is not None or analysis.gesture in GESTURE_EFFECTS
-        self.window.add(
-            at=at, emotions=analysis.emotions, gesture=analysis.gesture, mood=mood if voted else None
-        )
+        mood = self.tracker.update(analysis, at=at.timestamp())
+        # Only a gesture held long enough counts, and only that one is reported back.
+        gesture = analysis.gesture = self.tracker.gesture
+        voted = analysis.emotions is not None or gesture is not None
+        self.window.add(at=at, emotions=analysis.emotions, gesture=gesture, mood=mood if voted else None)
         self.counters.analysed += 1
         if analysis.emotions is not None:
             self.counters.with_face += 1

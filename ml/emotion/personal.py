@@ -107,7 +107,9 @@ class PersonalCalibration:
         if analysis.emotions is None or not any(self.bias):
             return analysis
         emotions = self.apply(analysis.emotions)
-        return dataclasses.replace(analysis, emotions=emotions, emotion=max(emotions, key=emotions.__getitem__))
+        return dataclasses.replace(
+            analysis, emotions=emotions, emotion=max(emotions, key=emotions.__getitem__)
+        )
 
     def to_dict(self) -> dict:
         return {"bias": dict(zip(EMOTIONS, self.bias, strict=True)), "corrections": self.corrections}

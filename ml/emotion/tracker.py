@@ -7,6 +7,11 @@ with an exponential moving average; the label changes only when another mood is 
 by a margin for several frames in a row (hysteresis), so it does not flicker on a
 boundary. Frames without a face keep the last face's position, so a gesture alone still
 nudges the mood without drifting without bound.
+
+Two gates keep noise out: a face read with low confidence (top calibrated probability
+below `min_confidence`) does not move the mood, and with a clock (`update(..., at=t)`)
+a gesture counts only once it has been held for `hold_seconds`, so a hand passing
+through the frame does nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ class MoodTracker:
         than the current label's before a switch is considered.
     min_frames: for how many consecutive frames that must hold before the label switches.
     gesture_weight: scale of the gestures' valence/arousal nudges (0 ignores gestures).
+    min_confidence: a face whose top emotion probability is below this does not move
+        the mood (the calibrated CNN is right about half the time there; see
+        docs/emotion.md).
+    hold_seconds: how long a gesture must be held before it counts (with `at` times).
     """
 
     def __init__(
@@ -42,6 +51,8 @@ class MoodTracker:
         margin: float = 0.08,
         min_frames: int = 3,
         gesture_weight: float = 1.0,
+        min_confidence: float = 0.4,
+        hold_seconds: float = 0.5,
     ) -> None:
         if not 0.0 < alpha <= 1.0:
             raise ValueError("alpha must be in (0, 1].")
@@ -51,6 +62,8 @@ class MoodTracker:
         self.margin = margin
         self.min_frames = min_frames
         self.gesture_weight = gesture_weight
+        self.min_confidence = min_confidence
+        self.hold_seconds = hold_seconds
         self.reset()
 
     # -- state ---------------------------------------------------------------------
@@ -62,6 +75,9 @@ class MoodTracker:
         self._last_face: tuple[float, float] | None = None
         self._candidate: str | None = None
         self._candidate_frames = 0
+        self._seen_gesture: str | None = None
+        self._seen_since: float | None = None
+        self.gesture: str | None = None
         self.reset_window()
 
     def reset_window(self) -> None:
@@ -84,11 +100,18 @@ class MoodTracker:
         )
 
     # -- updates -------------------------------------------------------------------
-    def update(self, analysis: FrameAnalysis) -> Mood:
-        """Fold one frame in and return the smoothed mood."""
+    def update(self, analysis: FrameAnalysis, *, at: float | None = None) -> Mood:
+        """Fold one frame in and return the smoothed mood.
+
+        `at` is the frame's time in seconds (any monotonic clock); without it a gesture
+        counts at once (still images). `self.gesture` is then the gesture that counted.
+        """
         self._frames += 1
         face = analysis.face_mood()
-        gesture = analysis.gesture if analysis.gesture in GESTURE_EFFECTS else None
+        if face is not None and (analysis.confidence or 0.0) < self.min_confidence:
+            face = None  # seen, but too unsure to move the mood
+            self._with_face += 1
+        gesture = self.gesture = self._held(analysis.gesture, at)
         if face is not None:
             self._with_face += 1
             self._last_face = (face.valence, face.arousal)
@@ -121,6 +144,14 @@ class MoodTracker:
         sums[0] += mood.valence
         sums[1] += mood.arousal
         return mood
+
+    def _held(self, gesture: str | None, at: float | None) -> str | None:
+        gesture = gesture if gesture in GESTURE_EFFECTS else None
+        if gesture != self._seen_gesture or self._seen_since is None:
+            self._seen_gesture, self._seen_since = gesture, at
+        if gesture is None or at is None:
+            return gesture
+        return gesture if at - self._seen_since >= self.hold_seconds else None
 
     def _update_label(self) -> None:
         point = (self._valence, self._arousal)

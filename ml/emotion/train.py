@@ -115,8 +115,13 @@ class _Progress:
         self.state["epoch"] = epoch + 1
         self.state["seconds"] = self.state.get("seconds", 0.0) + seconds
         self.state.setdefault("history", []).append(
-            {"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)), "val_accuracy": accuracy,
-             "val_macro_recall": recall, "seconds": round(seconds, 1)}
+            {
+                "epoch": epoch + 1,
+                "loss": float(logs.get("loss", np.nan)),
+                "val_accuracy": accuracy,
+                "val_macro_recall": recall,
+                "seconds": round(seconds, 1),
+            }
         )
         if recall + accuracy > self.state.get("best_score", -1.0):
             self.state["best_score"] = recall + accuracy
@@ -191,7 +196,9 @@ def export(*, data: Path, folder: Path, out: Path = WEIGHTS_DIR) -> dict:
     model = build_expression_cnn()
     model.load_weights(folder / "best.weights.h5")
     _, val_faces = split(load_faces(data))
-    logits = (predict_logits(model, val_faces.images) + predict_logits(model, val_faces.images, flip=True)) / 2
+    logits = (
+        predict_logits(model, val_faces.images) + predict_logits(model, val_faces.images, flip=True)
+    ) / 2
     temperature = fit_temperature(logits, val_faces.labels)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -233,8 +240,12 @@ def main(argv: list[str] | None = None) -> int:
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     if not args.export_only:
         train(
-            data=args.data, folder=args.checkpoints, epochs=args.epochs, batch=args.batch,
-            learning_rate=args.learning_rate, steps=args.steps,
+            data=args.data,
+            folder=args.checkpoints,
+            epochs=args.epochs,
+            batch=args.batch,
+            learning_rate=args.learning_rate,
+            steps=args.steps,
         )
     export(data=args.data, folder=args.checkpoints)
     return 0

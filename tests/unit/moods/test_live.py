@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ml.emotion.analyzer import FrameAnalysis
 from moods.live import Frame, FrameSlot, LiveSession, result_message, wants_hands
@@ -81,14 +81,22 @@ def test_a_live_session_counts_frames_and_turns_its_window_into_a_reading():
 def test_the_result_message_carries_seq_face_emotions_gesture_mood_and_drops():
     live = LiveSession(session_id=1)
     live.counters.dropped = 3
+    live.record(analysis(gesture="thumbs_up"), at=NOW)
     found = analysis(gesture="thumbs_up")
-    mood = live.record(found, at=NOW)
+    mood = live.record(found, at=NOW + timedelta(seconds=0.6))  # held long enough
     message = result_message(seq=9, analysis=found, mood=mood, latency_ms=14.234, counters=live.counters)
     assert message["type"] == "result" and message["seq"] == 9
     assert message["face"]["box"] == [10, 10, 50, 50]
     assert message["emotions"]["happy"] == 0.95 and message["gesture"] == "thumbs_up"
     assert message["mood"]["label"] == mood.label and message["latency_ms"] == 14.23
-    assert message["dropped"] == 3 and message["frames"]["analysed"] == 1
+    assert message["dropped"] == 3 and message["frames"]["analysed"] == 2
+
+
+def test_a_gesture_seen_for_a_moment_is_not_reported():
+    live = LiveSession(session_id=1)
+    glimpse = analysis(gesture="fist")
+    live.record(glimpse, at=NOW)
+    assert glimpse.gesture is None
 
 
 def test_hands_are_looked_for_at_the_connections_own_rate_while_a_worker_is_free():

@@ -18,7 +18,7 @@ from .conftest import encode, webcam_frame
 
 
 def _is_happy(result) -> bool:
-    return result.emotion == "happy" and result.emotions["happy"] > 0.9
+    return result.emotion == "happy" and result.emotions["happy"] > 0.6
 
 
 def test_the_smiling_astronaut_is_happy(analyzer, astronaut):
@@ -164,7 +164,7 @@ def test_a_closed_analyzer_refuses_frames(astronaut):
 
 
 def test_the_float_keras_model_agrees_with_the_quantised_one(astronaut):
-    with FrameAnalyzer(hands=False, emotion_model="keras") as keras_analyzer:
+    with FrameAnalyzer(hands=False, emotion_model="fer-keras") as keras_analyzer:
         result = keras_analyzer.analyze(astronaut)
     assert _is_happy(result)
 
@@ -227,3 +227,41 @@ def test_an_analyzer_busy_in_another_thread_refuses_instead_of_crashing(astronau
             release.set()
             other.join(30)
         assert _is_happy(shared.analyze(astronaut))
+
+
+def test_a_tight_48px_face_is_read_instead_of_no_face(analyzer, astronaut):
+    head = cv2.cvtColor(astronaut[60:200, 160:300], cv2.COLOR_RGB2GRAY)  # FER-style tight crop
+    tight = cv2.resize(head, (48, 48), interpolation=cv2.INTER_AREA)
+    result = analyzer.analyze(np.repeat(tight[..., None], 3, axis=2))
+    assert result.has_face
+    assert result.emotion == "happy"
+
+
+def test_a_small_square_image_without_detection_is_read_as_a_tight_face(analyzer):
+    # Detectors need context round a face; a thumbnail-sized square is taken as the face.
+    result = analyzer.analyze(np.full((48, 48, 3), 128, np.uint8))
+    assert result.face_source == "whole_image"
+    x, y, w, h = result.face_box
+    assert x >= 0 and y >= 0 and x + w <= 48 and y + h <= 48 and w > 30
+
+
+def test_a_small_image_of_no_face_shape_stays_no_face(analyzer):
+    wide = np.full((40, 150, 3), 128, np.uint8)
+    assert not analyzer.analyze(wide).has_face
+
+
+def test_a_hand_resting_on_the_face_is_not_a_gesture():
+    from ml.emotion.analyzer import hand_touches_face
+
+    face = (100, 50, 100, 100)
+    at_chin = np.array([[150.0, 155.0, 0.0]] * 21)
+    beside = np.array([[260.0, 100.0, 0.0]] * 21)
+    assert hand_touches_face(at_chin, face)
+    assert not hand_touches_face(beside, face)
+
+
+def test_a_central_face_beats_an_equally_large_one_at_the_edge():
+    keypoints = np.zeros((6, 2), np.float32)
+    central = FaceDetection(270, 190, 100, 100, 0.9, keypoints)
+    corner = FaceDetection(0, 0, 105, 105, 0.9, keypoints)
+    assert central.prominence(640, 480) > corner.prominence(640, 480)

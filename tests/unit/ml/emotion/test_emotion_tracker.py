@@ -149,3 +149,48 @@ def _va(analysis: FrameAnalysis) -> tuple[float, float]:
 
 def _changes(moods: list[Mood]) -> int:
     return sum(a.label != b.label for a, b in zip(moods, moods[1:], strict=False))
+
+
+def test_an_unsure_face_does_not_move_the_mood():
+    tracker = MoodTracker(min_confidence=0.4)
+    feed(tracker, [frame(happy=0.95)] * 10)
+    # A flat reading: the top class (neutral, 0.34) is below the gate.
+    unsure = frame(sad=0.33, angry=0.33)
+    moods = feed(tracker, [unsure] * 20)
+    assert {m.label for m in moods} == {"happy"}
+    assert tracker.summary()["frames_with_face"] == 30  # still counted as seen
+
+
+def test_a_sure_negative_face_still_moves_the_mood():
+    tracker = MoodTracker(min_confidence=0.4)
+    feed(tracker, [frame(happy=0.95)] * 10)
+    assert feed(tracker, [frame(sad=0.9)] * 20)[-1].label == "sad"
+
+
+def test_a_gesture_counts_only_once_held_for_half_a_second():
+    tracker = MoodTracker(hold_seconds=0.5)
+    neutral = frame(neutral=0.9)
+    feed(tracker, [neutral] * 5)
+    start = tracker.mood.arousal
+    times = [0.0, 0.1, 0.2, 0.3, 0.4]
+    for t in times:
+        tracker.update(frame("fist", neutral=0.9), at=t)
+        assert tracker.gesture is None
+    assert tracker.mood.arousal == pytest.approx(start)
+    moods = [tracker.update(frame("fist", neutral=0.9), at=0.5 + 0.1 * i) for i in range(10)]
+    assert tracker.gesture == "fist"
+    assert moods[-1].arousal > start + 0.2
+
+
+def test_a_gesture_that_flickers_never_counts():
+    tracker = MoodTracker(hold_seconds=0.5)
+    for i in range(20):
+        tracker.update(frame("fist" if i % 2 else None, neutral=0.9), at=0.1 * i)
+        assert tracker.gesture is None
+    assert tracker.summary()["gestures"] == {}
+
+
+def test_without_a_clock_a_gesture_counts_at_once():
+    tracker = MoodTracker()
+    tracker.update(frame("victory", neutral=0.9))
+    assert tracker.gesture == "victory"

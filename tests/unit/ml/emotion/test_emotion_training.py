@@ -1,0 +1,58 @@
+"""The expression CNN's data split and training helpers, on small made-up data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ml.emotion.dataset import DatasetError, Faces, load_faces, split
+from ml.emotion.train import class_weights, fit_temperature, macro_recall
+from ml.mood import EMOTIONS
+
+
+def _faces(per_class: int = 40) -> Faces:
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(len(EMOTIONS)), per_class)
+    images = rng.integers(0, 256, (len(labels), 48, 48), dtype=np.uint8)
+    images[1] = images[0]  # a duplicate pair (same class)
+    images[per_class] = images[2]  # a duplicate carrying another label
+    return Faces(images, labels)
+
+
+def test_split_is_stratified_disjoint_and_keeps_duplicates_together():
+    faces = _faces()
+    train, val = split(faces, val_fraction=0.25)
+    assert len(train) + len(val) == len(faces)
+    assert all(8 <= n <= 12 for n in val.class_counts().values())
+    train_set = {img.tobytes() for img in train.images}
+    assert not any(img.tobytes() in train_set for img in val.images)
+    assert split(faces, val_fraction=0.25)[1].labels.tolist() == val.labels.tolist()  # fixed seed
+
+
+def test_a_file_that_is_not_fer2013_is_refused(tmp_path):
+    path = tmp_path / "x.npz"
+    np.savez(path, images=np.zeros((2, 32, 32), np.uint8), labels=np.zeros(2), label_names=np.array(EMOTIONS))
+    with pytest.raises(DatasetError):
+        load_faces(path)
+    with pytest.raises(DatasetError):
+        load_faces(tmp_path / "missing.npz")
+
+
+def test_rare_classes_weigh_more_and_weights_average_one():
+    labels = np.array([0] * 100 + [1] * 4 + [3] * 400)
+    weights = class_weights(labels)
+    assert weights[1] > weights[0] > weights[3]
+    assert np.mean([weights[k] for k in labels]) == pytest.approx(1.0)
+
+
+def test_temperature_fit_recovers_an_overconfident_model():
+    rng = np.random.default_rng(1)
+    true_logits = rng.normal(0, 1.5, (4000, 7))
+    p = np.exp(true_logits) / np.exp(true_logits).sum(1, keepdims=True)
+    labels = np.array([rng.choice(7, p=row) for row in p])
+    assert fit_temperature(true_logits * 2.0, labels) == pytest.approx(2.0, rel=0.1)
+
+
+def test_macro_recall_weighs_classes_equally():
+    labels = np.array([0, 0, 0, 1])
+    assert macro_recall(labels, np.array([0, 0, 0, 0])) == pytest.approx(0.5)
