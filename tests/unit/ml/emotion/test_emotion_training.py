@@ -56,3 +56,21 @@ def test_temperature_fit_recovers_an_overconfident_model():
 def test_macro_recall_weighs_classes_equally():
     labels = np.array([0, 0, 0, 1])
     assert macro_recall(labels, np.array([0, 0, 0, 0])) == pytest.approx(0.5)
+
+
+def test_wilson_interval_brackets_the_proportion():
+    from ml.emotion.evaluate import wilson
+
+    low, high = wilson(68, 100)
+    assert low < 0.68 < high and high - low < 0.2
+
+
+def test_mood_figures_count_valence_signs_and_neutral_moods():
+    from ml.emotion.evaluate import mood_figures
+
+    eye = np.eye(len(EMOTIONS))
+    happy, sad, neutral = (EMOTIONS.index(e) for e in ("happy", "sad", "neutral"))
+    labels = np.array([happy, sad, neutral, neutral])
+    probs = np.stack([eye[happy], eye[happy], eye[neutral], eye[sad]])  # the sad face read happy
+    figures = mood_figures(labels, probs)
+    assert figures == {"valence_sign": (1, 2), "neutral_mood": (1, 2)}
