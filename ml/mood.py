@@ -17,6 +17,13 @@ and the FER literature that places the basic emotions on it):
 | neutral  |   0.00  |   0.00  |
 
 A point on the plane gets the label of the nearest mood prototype (`MOOD_PROTOTYPES`).
+
+A face's mood is read differently: its label is the mood of its likeliest emotion
+(`EMOTION_MOODS`), or neutral when no emotion reaches `FACE_MIN_CONFIDENCE`; its
+valence/arousal are the expected position. Labelling the expected position instead
+would call most uncertain faces "anxious": a posterior spread over the four negative
+emotions averages to a point next to that prototype even when neutral is by far the
+likeliest single reading.
 """
 
 from __future__ import annotations
@@ -100,11 +107,40 @@ def mood_named(label: str) -> Mood:
     return Mood(label=key, valence=valence, arousal=arousal)
 
 
+# emotion -> the mood a face showing it is in. Disgust (aversion, high tension) reads as
+# angry, fear as anxious, surprise as excited; "calm" has no face of its own (the open
+# palm gesture reaches it).
+EMOTION_MOODS: dict[str, str] = {
+    "angry": "angry",
+    "disgust": "angry",
+    "fear": "anxious",
+    "happy": "happy",
+    "sad": "sad",
+    "surprise": "excited",
+    "neutral": "neutral",
+}
+# Below this top probability (of a calibrated model) a face says nothing definite.
+FACE_MIN_CONFIDENCE = 0.4
+
+
+def face_label(probabilities: Mapping[str, float]) -> str:
+    """The mood label of one face's emotion probabilities (neutral when unsure)."""
+    top = max(EMOTIONS, key=lambda e: float(probabilities.get(e, 0.0)))
+    total = sum(max(0.0, float(probabilities.get(e, 0.0))) for e in EMOTIONS)
+    if total <= 0 or float(probabilities.get(top, 0.0)) / total < FACE_MIN_CONFIDENCE:
+        return "neutral"
+    return EMOTION_MOODS[top]
+
+
 def mood_from_emotions(probabilities: Mapping[str, float]) -> Mood:
-    """The expected circumplex position of a probability distribution over EMOTIONS."""
+    """A face's mood: its likeliest emotion's mood, at the expected circumplex position."""
     total = sum(max(0.0, float(probabilities.get(e, 0.0))) for e in EMOTIONS)
     if total <= 0:
         return mood_named("neutral")
     valence = sum(EMOTION_CIRCUMPLEX[e][0] * max(0.0, probabilities.get(e, 0.0)) for e in EMOTIONS)
     arousal = sum(EMOTION_CIRCUMPLEX[e][1] * max(0.0, probabilities.get(e, 0.0)) for e in EMOTIONS)
-    return mood_at(valence / total, arousal / total)
+    return Mood(
+        label=face_label(probabilities),
+        valence=_clamp(valence / total),
+        arousal=_clamp(arousal / total),
+    )

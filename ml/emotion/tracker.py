@@ -3,9 +3,12 @@
 Each frame gives a target point on the circumplex: the face's mood (the expected
 position of its 7 emotion probabilities, `ml.mood.mood_from_emotions`) plus the nudge
 of the hand gesture, if any (`GESTURE_EFFECTS`). Valence and arousal follow the target
-with an exponential moving average; the label changes only when another mood is nearer
-by a margin for several frames in a row (hysteresis), so it does not flicker on a
-boundary. Frames without a face keep the last face's position, so a gesture alone still
+with an exponential moving average, and so do the emotion probabilities. The label is
+the mood of the smoothed probabilities' likeliest emotion (`ml.mood.face_label`), so
+the chip never contradicts a dominant emotion for long; while a gesture counts, it is
+the mood nearest to the nudged position. Either way the label changes only after the
+same new label was proposed for several frames in a row (hysteresis), so it does not
+flicker on a boundary. Frames without a face keep the last face's position, so a gesture alone still
 nudges the mood without drifting without bound.
 
 Two gates keep noise out: a face read with low confidence (top calibrated probability
@@ -20,9 +23,11 @@ import math
 from collections import Counter
 from typing import Any
 
+import numpy as np
+
 from ml.emotion.analyzer import FrameAnalysis
 from ml.emotion.gestures import GESTURE_EFFECTS, HOLD_GESTURES
-from ml.mood import MOOD_LABELS, MOOD_PROTOTYPES, Mood, label_for, mood_named
+from ml.mood import EMOTIONS, MOOD_LABELS, MOOD_PROTOTYPES, Mood, face_label, label_for, mood_named
 
 
 def _clamp(value: float) -> float:
@@ -73,6 +78,7 @@ class MoodTracker:
         self._arousal: float | None = None
         self._label: str | None = None
         self._last_face: tuple[float, float] | None = None
+        self._probs: np.ndarray | None = None
         self._candidate: str | None = None
         self._candidate_frames = 0
         self._seen_gesture: str | None = None
@@ -115,6 +121,10 @@ class MoodTracker:
         if face is not None:
             self._with_face += 1
             self._last_face = (face.valence, face.arousal)
+            probs = np.array([analysis.emotions[e] for e in EMOTIONS])
+            self._probs = (
+                probs if self._probs is None else (1 - self.alpha) * self._probs + self.alpha * probs
+            )
         if gesture is not None:
             self._gesture_counts[gesture] += 1
         if face is None and gesture is None:
@@ -136,7 +146,12 @@ class MoodTracker:
             a = self.alpha
             self._valence = (1 - a) * self._valence + a * target[0]
             self._arousal = (1 - a) * self._arousal + a * target[1]
-        self._update_label()
+        if gesture in HOLD_GESTURES:
+            pass  # hold: the label stays
+        elif gesture is not None or self._probs is None:
+            self._update_label(label_for(self._valence, self._arousal), by_position=True)
+        else:
+            self._update_label(face_label(dict(zip(EMOTIONS, self._probs, strict=True))), by_position=False)
 
         mood = self.mood
         self._label_counts[mood.label] += 1
@@ -153,17 +168,18 @@ class MoodTracker:
             return gesture
         return gesture if at - self._seen_since >= self.hold_seconds else None
 
-    def _update_label(self) -> None:
-        point = (self._valence, self._arousal)
-        nearest = label_for(*point)
+    def _update_label(self, nearest: str, *, by_position: bool) -> None:
+        """Switch to `nearest` once it has been proposed for min_frames frames in a row
+        (and, for a position on the plane, is nearer by `margin`)."""
         if self._label is None:
             self._label = nearest
             return
         if nearest == self._label:
             self._candidate, self._candidate_frames = None, 0
             return
+        point = (self._valence, self._arousal)
         gain = math.dist(point, MOOD_PROTOTYPES[self._label]) - math.dist(point, MOOD_PROTOTYPES[nearest])
-        if gain < self.margin:
+        if by_position and gain < self.margin:
             self._candidate, self._candidate_frames = None, 0
             return
         if nearest == self._candidate:

@@ -59,3 +59,22 @@ def test_mood_names_are_case_insensitive():
 def test_out_of_range_values_are_invalid(valence):
     with pytest.raises(InvalidMood):
         Mood(label="calm", valence=valence, arousal=0.0)
+
+
+def test_an_uncertain_neutral_face_is_a_neutral_mood_not_anxious():
+    # Neutral is the likeliest reading; the rest leaks over the negative emotions. The
+    # expected position lands next to "anxious", the face's label must not.
+    face = {"neutral": 0.45, "sad": 0.2, "angry": 0.15, "fear": 0.12, "happy": 0.08}
+    mood = mood_from_emotions(face)
+    assert mood.label == "neutral"
+    assert mood.valence < 0  # the position still says "a little negative" for the music
+
+
+def test_a_face_gets_the_mood_of_its_likeliest_emotion():
+    from ml.mood import EMOTION_MOODS, face_label
+
+    assert face_label({"surprise": 0.7, "fear": 0.3}) == "excited"
+    assert face_label({"fear": 0.6, "surprise": 0.4}) == "anxious"
+    assert face_label({"disgust": 0.5, "angry": 0.2, "neutral": 0.3}) == "angry"
+    assert face_label({e: 1 / 7 for e in EMOTION_MOODS}) == "neutral"  # unsure: neutral
+    assert set(EMOTION_MOODS.values()) <= set(MOOD_LABELS)

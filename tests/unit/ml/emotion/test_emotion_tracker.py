@@ -194,3 +194,17 @@ def test_without_a_clock_a_gesture_counts_at_once():
     tracker = MoodTracker()
     tracker.update(frame("victory", neutral=0.9))
     assert tracker.gesture == "victory"
+
+
+def test_the_label_follows_a_dominant_emotion_within_a_second():
+    tracker = MoodTracker()
+    feed(tracker, [frame(sad=0.9)] * 15)
+    assert tracker.mood.label == "sad"
+    # Happy 70% (the rest spread): at 10 frames/s the chip agrees within 10 frames.
+    moods = feed(tracker, [frame(happy=0.7, sad=0.1, angry=0.1)] * 10)
+    assert moods[-1].label == "happy"
+
+
+def test_a_neutral_face_leaking_to_negative_emotions_stays_neutral():
+    moods = feed(MoodTracker(), [frame(neutral=0.45, sad=0.2, angry=0.15, fear=0.12, happy=0.08)] * 30)
+    assert {m.label for m in moods} == {"neutral"}
