@@ -100,5 +100,11 @@ def render_audio(
     audio = synthesize(midi, soundfont, sample_rate)
     buffer = io.BytesIO()
     container, subtype = FORMATS[key]
-    sf.write(buffer, audio, sample_rate, format=container, subtype=subtype)
+    # One-second blocks: a single write of more than ~45 s of Vorbis overflows the
+    # encoder's stack and kills the process (python-soundfile #396, libsndfile #1095).
+    with sf.SoundFile(
+        buffer, "w", samplerate=sample_rate, channels=1, format=container, subtype=subtype
+    ) as out:
+        for start in range(0, len(audio), sample_rate):
+            out.write(audio[start : start + sample_rate])
     return buffer.getvalue()
