@@ -8,8 +8,8 @@ from django.core.cache import cache
 from moods.models import MoodCorrection, MoodSession
 from moods.services import session_start
 from tests.integration.moods.factories import make_session
-from tests.integration.moods.test_api import HAPPY, client_for
 from tests.integration.moods.helpers import make_user
+from tests.integration.moods.test_api import HAPPY, client_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
 
@@ -60,7 +60,9 @@ def test_a_mood_chosen_without_a_camera_is_my_latest_mood_for_songs_and_music():
 def test_a_chosen_mood_overrides_what_a_live_session_measured():
     ann = make_user("ann")
     session = make_session(ann, [HAPPY], close=False)
-    answer = client_for(ann).post(f"/api/v1/moods/sessions/{session.pk}/mood/", {"mood": "sad"}, format="json")
+    answer = client_for(ann).post(
+        f"/api/v1/moods/sessions/{session.pk}/mood/", {"mood": "sad"}, format="json"
+    )
     assert answer.status_code == 200
     assert answer.json()["chosen_mood"]["label"] == "sad"
     assert client_for(ann).get("/api/v1/moods/latest/").json()["mood"]["label"] == "sad"
