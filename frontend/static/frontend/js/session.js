@@ -85,6 +85,7 @@ const state = {
   resultTimes: [],
   latencies: [], // round trips of the last LATENCY_WINDOW results (ms)
   firstResult: false,
+  firstSentAt: null,
   timer: null,
   mood: null, // the mood "Recommend" and "Compose" use
   // Where state.mood comes from: "camera" (the smoothed reading), "chosen" (picked by
@@ -194,6 +195,7 @@ async function tick() {
     if (!blob || !state.running || !socket.isOpen || !state.ready) return;
     const bytes = await blob.arrayBuffer();
     if (socket.send(bytes)) {
+      if (state.sent === 0) state.firstSentAt = performance.now();
       state.sent += 1;
       state.totalSent += 1;
       state.inFlight.set(state.sent, performance.now());
@@ -253,6 +255,8 @@ function showResult(message) {
   }
   if (!state.firstResult) {
     state.firstResult = true;
+    // From this connection's first frame to its first result (read by tests and bench).
+    if (state.firstSentAt !== null) document.body.dataset.firstResultMs = String(Math.round(now - state.firstSentAt));
     say(`Session ${state.sessionId} running: reading your mood…`);
   }
   state.resultTimes.push(now);
@@ -462,7 +466,7 @@ function finishStop(session) {
   ui.summary.hidden = false;
   const verdict = session.verdict || (dominant ? `mostly ${dominant.label}` : null);
   ui.summary.textContent = verdict
-    ? `Session saved: ${verdict} over ${frames.analysed || 0} analysed frames.`
+    ? `Session saved: ${verdict} (${frames.analysed || 0} analysed frames).`
     : `Session saved (${frames.analysed || 0} analysed frames; no face was seen, so no mood).`;
   say("Stopped. Your session is saved in your mood history.");
   if (dominant && state.moodSource !== "chosen") showMood(dominant, { source: "session" });
