@@ -12,7 +12,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -124,10 +124,6 @@ def _client(request) -> str:
     return MoodSession.Client.TOKEN if token else MoodSession.Client.COOKIE
 
 
-class MoodChooseInputSerializer(serializers.Serializer):
-    mood = serializers.ChoiceField(choices=MOOD_LABELS, help_text="The mood I feel.")
-
-
 class MoodChooseApi(APIView):
     """Choose my mood by hand, without a camera: a new session whose mood is the choice.
 
@@ -135,7 +131,10 @@ class MoodChooseApi(APIView):
     measured mood.
     """
 
-    InputSerializer = MoodChooseInputSerializer
+    parser_classes = [JSONParser]  # JSON-only bodies give API clients one request type
+
+    class InputSerializer(serializers.Serializer):
+        mood = serializers.ChoiceField(choices=MOOD_LABELS, help_text="The mood I feel.")
 
     @extend_schema(request=InputSerializer, responses={201: MoodSessionSerializer})
     def post(self, request):
@@ -150,7 +149,9 @@ class MoodChooseApi(APIView):
 class MoodSessionChooseApi(APIView):
     """Choose the mood of one of my sessions by hand (e.g. the live one); 404 for anyone else's."""
 
-    InputSerializer = MoodChooseInputSerializer
+    parser_classes = [JSONParser]  # JSON-only bodies give API clients one request type
+
+    InputSerializer = MoodChooseApi.InputSerializer  # the same choice, for one session
 
     @extend_schema(request=InputSerializer, responses={200: MoodSessionSerializer})
     def post(self, request, session_id: int):
@@ -171,6 +172,8 @@ class MoodCorrectionCreateApi(APIView):
     later sessions are read through a personal calibration fitted on my corrections.
     404 for anyone else's session.
     """
+
+    parser_classes = [JSONParser]  # JSON-only bodies give API clients one request type
 
     class InputSerializer(serializers.Serializer):
         probabilities = emotion_probabilities_field()
