@@ -31,6 +31,13 @@ class BrowserOriginValidator(OriginValidator):
         return parsed_origin is None or super().valid_origin(parsed_origin)
 
 
+if settings.EMOTION_WARM_START:
+    # In background threads: the server listens at once, /healthz says "warming" until
+    # the models are loaded, and the first live session does not wait for them.
+    from moods.inference import warm_up
+
+    warm_up()
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

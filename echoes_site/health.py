@@ -65,11 +65,21 @@ def _check_models() -> str:
     return "ok (emotion CNN, music generator)"
 
 
+def _check_emotion_model() -> str:
+    from moods.inference import warm_state
+
+    state, detail = warm_state()
+    if state in {"warming", "failed"}:
+        raise RuntimeError(detail)
+    return f"{state}: {detail}"
+
+
 CHECKS = {
     "database": _check_database,
     "channel_layer": _check_channel_layer,
     "broker": _check_broker,
     "models": _check_models,
+    "emotion_model": _check_emotion_model,
 }
 
 
@@ -89,8 +99,16 @@ def run_checks() -> tuple[bool, dict[str, dict[str, object]]]:
 
 @never_cache
 def healthz(request):
+    """200 when every part works; 503 when one is down, or while this server process is
+    still loading its emotion models ("emotion_model": "warming"): a load balancer must
+    not send live sessions to it yet. "emotion_model" is cold in a process that never
+    warms up (e.g. a WSGI worker: it loads them on its first still image)."""
+    from moods.inference import warm_state
+
     healthy, results = run_checks()
+    emotion_model = warm_state()[0]
+    status = "ok" if healthy else ("warming" if emotion_model == "warming" else "degraded")
     return JsonResponse(
-        {"status": "ok" if healthy else "degraded", "id": uuid.uuid4().hex[:8], "checks": results},
+        {"status": status, "emotion_model": emotion_model, "id": uuid.uuid4().hex[:8], "checks": results},
         status=200 if healthy else 503,
     )

@@ -225,6 +225,10 @@ STORAGES = {
 # --- ML -------------------------------------------------------------------------------
 SOUNDFONT_PATH = env("SOUNDFONT_PATH", "/usr/share/sounds/sf2/TimGM6mb.sf2")
 EMOTION_WORKERS = env_int("EMOTION_WORKERS", os.cpu_count() or 2)
+# An ASGI server process (the one that serves live sessions) loads the emotion models
+# in the background as it starts, so no session waits for them; /healthz answers 503
+# "warming" until they are loaded (docs/websocket.md, "Warm start").
+EMOTION_WARM_START = env_bool("EMOTION_WARM_START", True)
 # Live sessions (docs/websocket.md): one MoodReading per this many seconds (also each
 # open session's heartbeat); an open session silent this long is closed by the sweep.
 MOOD_READING_SECONDS = float(env("MOOD_READING_SECONDS", "5"))

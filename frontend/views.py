@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 from ml.emotion.gestures import GESTURES
-from ml.mood import EMOTIONS, MOOD_PROTOTYPES
+from ml.mood import EMOTIONS, MOOD_LABELS, MOOD_PROTOTYPES
 
 
 def _url(name: str, **kwargs) -> str | None:
@@ -56,6 +56,9 @@ def session(request):
         "composition_status_url": _url("api:composition-status", composition_id=0),
         "composition_detail_url": _url("compositions:detail", composition_id=0),
         "composition_audio_url": _url("compositions:audio", composition_id=0),
+        "choose_url": _url("api:mood-choose"),
+        "session_mood_url": _url("api:mood-session-choose", session_id=0),
+        "correction_url": _url("api:mood-correction-create", session_id=0),
         "prototypes": {label: list(point) for label, point in MOOD_PROTOTYPES.items()},
         "gestures": GESTURES,
     }
@@ -65,6 +68,7 @@ def session(request):
         {
             "config": config,
             "emotions": EMOTIONS,
+            "mood_labels": MOOD_LABELS,
             "styles": _styles(),
             "fps_choices": (5, 10, 15, 30),
             "recommendations_page": _url("catalogue:recommendations"),

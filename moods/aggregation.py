@@ -154,3 +154,35 @@ def frame_counts(mood_tables: Iterable[Mapping[str, Mapping[str, Any]]]) -> dict
             if label in counts:
                 counts[label] += int(entry.get("frames", 0) or 0)
     return counts
+
+
+# Kind, plain words for a mood in a verdict ("mostly tense", not "mostly anxious").
+VERDICT_WORDS: dict[str, str] = {
+    "happy": "happy",
+    "excited": "excited",
+    "calm": "calm",
+    "neutral": "neutral",
+    "sad": "low",
+    "angry": "frustrated",
+    "anxious": "tense",
+}
+# Below this share the top mood is not "mostly" anything: the verdict names the top two.
+MOSTLY_SHARE = 0.6
+
+
+def mood_verdict(distribution: Mapping[str, float]) -> str | None:
+    """A few kind words for a share of frames per mood label ("mostly neutral").
+
+    "mostly X" only when X held at least MOSTLY_SHARE of the frames; otherwise "a mix
+    of X and Y" (the two most held). None when no frame voted.
+    """
+    ranked = sorted(
+        ((share, label) for label, share in distribution.items() if label in VERDICT_WORDS and share > 0),
+        key=lambda item: (-item[0], MOOD_LABELS.index(item[1])),
+    )
+    if not ranked:
+        return None
+    top_share, top = ranked[0]
+    if top_share >= MOSTLY_SHARE or len(ranked) == 1:
+        return f"mostly {VERDICT_WORDS[top]}"
+    return f"a mix of {VERDICT_WORDS[top]} and {VERDICT_WORDS[ranked[1][1]]}"

@@ -11,29 +11,38 @@ from datetime import UTC, datetime, time, timedelta
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from echoes_site.pagination import PAGE_PARAMETERS, Ordering, paginated_response
 from ml.emotion.errors import FrameDecodeError, FrameTooLarge
 from ml.emotion.tracker import MoodTracker
+from ml.mood import EMOTIONS, MOOD_LABELS
 from moods import inference
+from moods.models import MoodSession
 from moods.protocol import MAX_FRAME_BYTES, mood_payload
 from moods.selectors import (
     BUCKETS,
+    mood_correction_list,
     mood_history,
+    personal_calibration_get,
     session_get,
     session_latest_mood,
     session_list,
     session_readings,
+    session_verdict,
 )
 from moods.serializers import (
     FrameAnalysisSerializer,
+    MoodCorrectionSerializer,
     MoodReadingSerializer,
     MoodSerializer,
     MoodSessionSerializer,
+    emotion_probabilities_field,
 )
+from moods.services import mood_correction_create, session_mood_choose
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -94,16 +103,128 @@ class MoodSessionDetailApi(APIView):
     """One of my sessions with its timeline of readings (404 for anyone else's)."""
 
     class OutputSerializer(MoodSessionSerializer):
+        verdict = serializers.CharField(
+            allow_null=True, help_text='A few kind words for the session, e.g. "mostly neutral".'
+        )
         timeline = MoodReadingSerializer(many=True, source="timeline_readings")
 
         class Meta(MoodSessionSerializer.Meta):
-            fields = [*MoodSessionSerializer.Meta.fields, "timeline"]
+            fields = [*MoodSessionSerializer.Meta.fields, "verdict", "timeline"]
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request, session_id: int):
         session = session_get(user=request.user, session_id=session_id)
         session.timeline_readings = session_readings(session=session)
+        session.verdict = session_verdict(session=session)
         return Response(self.OutputSerializer(session).data)
+
+
+def _client(request) -> str:
+    token = isinstance(getattr(request, "successful_authenticator", None), TokenAuthentication)
+    return MoodSession.Client.TOKEN if token else MoodSession.Client.COOKIE
+
+
+class MoodChooseApi(APIView):
+    """Choose my mood by hand, without a camera: a new session whose mood is the choice.
+
+    Recommendations and compositions "from my latest session" then use it like a
+    measured mood.
+    """
+
+    parser_classes = [JSONParser]  # JSON-only bodies give API clients one request type
+
+    class InputSerializer(serializers.Serializer):
+        mood = serializers.ChoiceField(choices=MOOD_LABELS, help_text="The mood I feel.")
+
+    @extend_schema(request=InputSerializer, responses={201: MoodSessionSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = session_mood_choose(
+            user=request.user, mood=data.validated_data["mood"], client=_client(request)
+        )
+        return Response(MoodSessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+class MoodSessionChooseApi(APIView):
+    """Choose the mood of one of my sessions by hand (e.g. the live one); 404 for anyone else's."""
+
+    parser_classes = [JSONParser]  # JSON-only bodies give API clients one request type
+
+    InputSerializer = MoodChooseApi.InputSerializer  # the same choice, for one session
+
+    @extend_schema(request=InputSerializer, responses={200: MoodSessionSerializer})
+    def post(self, request, session_id: int):
+        session_get(user=request.user, session_id=session_id)  # 404 before any validation
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = session_mood_choose(
+            user=request.user, mood=data.validated_data["mood"], session_id=session_id
+        )
+        return Response(MoodSessionSerializer(session).data)
+
+
+class MoodCorrectionCreateApi(APIView):
+    """ "That's not how I feel": correct what one of my sessions showed.
+
+    Send the 7 emotion probabilities the session showed (a WebSocket `result`'s
+    `emotions`) and the mood I felt. The felt mood becomes the session's mood, and my
+    later sessions are read through a personal calibration fitted on my corrections.
+    404 for anyone else's session.
+    """
+
+    parser_classes = [JSONParser]  # JSON-only bodies give API clients one request type
+
+    class InputSerializer(serializers.Serializer):
+        probabilities = emotion_probabilities_field()
+        felt_mood = serializers.ChoiceField(choices=MOOD_LABELS, help_text="The mood I really feel.")
+
+    @extend_schema(request=InputSerializer, responses={201: MoodCorrectionSerializer})
+    def post(self, request, session_id: int):
+        session_get(user=request.user, session_id=session_id)  # 404 before any validation
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        correction = mood_correction_create(
+            user=request.user,
+            session_id=session_id,
+            probabilities=data.validated_data["probabilities"],
+            felt_mood=data.validated_data["felt_mood"],
+        )
+        return Response(MoodCorrectionSerializer(correction).data, status=status.HTTP_201_CREATED)
+
+
+class MoodCorrectionListApi(APIView):
+    """My corrections, newest first."""
+
+    ordering = Ordering(default="-created", fields={"created": "created_at", "mood": "felt_mood"})
+
+    @extend_schema(
+        parameters=[ordering.parameter(), *PAGE_PARAMETERS],
+        responses={200: MoodCorrectionSerializer(many=True)},
+    )
+    def get(self, request):
+        return paginated_response(
+            request,
+            self,
+            mood_correction_list(user=request.user),
+            MoodCorrectionSerializer,
+            ordering=self.ordering,
+        )
+
+
+class MoodCalibrationApi(APIView):
+    """My personal calibration: the bias per emotion fitted on my corrections (0 = none)."""
+
+    class OutputSerializer(serializers.Serializer):
+        corrections = serializers.IntegerField(help_text="How many corrections it was fitted on.")
+        bias = serializers.DictField(
+            child=serializers.FloatField(),
+            help_text="Added to each emotion's log-probability: " + ", ".join(EMOTIONS),
+        )
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request):
+        return Response(self.OutputSerializer(personal_calibration_get(user=request.user).to_dict()).data)
 
 
 class MoodLatestApi(APIView):

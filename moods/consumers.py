@@ -19,8 +19,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
+from ml.emotion.personal import PersonalCalibration
 from ml.errors import MLError
-from moods import inference, protocol, services
+from moods import inference, protocol, selectors, services
 from moods.live import Frame, FrameSlot, LiveSession, result_message, wants_hands
 from moods.models import MoodSession
 
@@ -126,7 +127,9 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
     # -- session lifecycle ---------------------------------------------------------
     async def _start_session(self) -> None:
         session = await database_sync_to_async(services.session_start)(user=self.user, client=self.client)
-        self.live = LiveSession(session_id=session.pk)
+        self.live = LiveSession(
+            session_id=session.pk, calibration=PersonalCalibration.from_dict(session.calibration or {})
+        )
 
     async def _close_session(self, reason: str) -> MoodSession | None:
         live, self.live = getattr(self, "live", None), None
@@ -201,10 +204,31 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
         if session is None:
             await self._send(protocol.error_message("no_session", "No session is running."))
             return
-        await self._send({"type": "stopped", "session": _session_summary(session)})
+        verdict = await database_sync_to_async(selectors.session_verdict)(session=session)
+        await self._send({"type": "stopped", "session": {**_session_summary(session), "verdict": verdict}})
 
     async def _on_ping(self, control: protocol.Control) -> None:
         await self._send({"type": "pong", "t": control.echo, "server_time": timezone.now().isoformat()})
+
+    async def _on_correction(self, control: protocol.Control) -> None:
+        # Corrects what this connection showed last (the server knows it; no numbers
+        # from the client needed). Same service as POST .../corrections/.
+        live = self.live
+        if live is None or live.shown is None:
+            await self._send(
+                protocol.error_message("no_reading", "No face has been read yet in this session.")
+            )
+            return
+        try:
+            correction = await database_sync_to_async(services.mood_correction_create)(
+                user=self.user, session_id=live.session_id, probabilities=live.shown, felt_mood=control.mood
+            )
+        except MLError as error:
+            await self._send(protocol.error_message("bad_correction", str(error)))
+            return
+        await self._send(
+            {"type": "corrected", "correction_id": correction.pk, "felt_mood": correction.felt_mood}
+        )
 
     async def _on_options(self, control: protocol.Control) -> None:
         if control.fps is not None:
@@ -269,6 +293,7 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
                 analysis.gesture, analysis.hands = self.last_gesture  # held between hand looks
             if live is None or live.closed:
                 continue  # the session was stopped while this frame was in analysis
+            analysis = live.calibration.adjust(analysis)  # this user's corrections
             mood = live.record(analysis, at=timezone.now())
             latency_ms = (time.monotonic() - frame.received_at) * 1000.0
             await self._send(

@@ -14,6 +14,7 @@ many users in turn, so MediaPipe's frame-to-frame tracking would follow the wron
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -58,13 +59,39 @@ def _thread_analyzer(*, hands: bool = True) -> FrameAnalyzer:
     return analyzer
 
 
+class _Warmth:
+    """How far this process's pool got with loading its models (see `warm_state`)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.started_at: float | None = None
+        self.ready_at: float | None = None
+        self.threads_ready = 0
+        self.error: str | None = None
+
+
+_warmth = _Warmth()
+
+
 def _init_thread() -> None:
     # Build this thread's graphs (and the process's CNN) before the first real frame.
     try:
         _thread_analyzer(hands=True).analyze(_WARM_IMAGE)
         _thread_analyzer(hands=False).analyze(_WARM_IMAGE)
-    except Exception:
+    except Exception as error:
         logger.exception("emotion analyser warm-up failed")
+        with _warmth.lock:
+            _warmth.error = f"{type(error).__name__}: {error}"
+        return
+    with _warmth.lock:
+        _warmth.threads_ready += 1
+        if _warmth.threads_ready >= workers() and _warmth.ready_at is None:
+            _warmth.ready_at = time.monotonic()
+            logger.info(
+                "emotion models ready in %.1f s (%d analysis threads)",
+                _warmth.ready_at - (_warmth.started_at or _warmth.ready_at),
+                workers(),
+            )
 
 
 def executor() -> ThreadPoolExecutor:
@@ -73,6 +100,8 @@ def executor() -> ThreadPoolExecutor:
     if _pool is None:
         with _pool_lock:
             if _pool is None:
+                with _warmth.lock:
+                    _warmth.started_at = _warmth.started_at or time.monotonic()
                 _pool = ThreadPoolExecutor(
                     max_workers=workers(), thread_name_prefix="emotion", initializer=_init_thread
                 )
@@ -83,14 +112,46 @@ _warmed = False
 
 
 def warm_up() -> None:
-    """Start every pool thread once (non-blocking), so no user waits for model loading."""
+    """Start every pool thread now (non-blocking), so no user waits for model loading.
+
+    Called when a server process starts (echoes_site.asgi) and again, harmlessly, by
+    each live session. Each of the `workers()` tasks waits for the others to start, so
+    the pool really makes all its threads (and each loads its analysers) now.
+    """
     global _warmed
     if _warmed:
         return
     _warmed = True
     pool = executor()
+    started = threading.Barrier(workers())
+
+    def hold() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            started.wait(timeout=300)
+
     for _ in range(workers()):
-        pool.submit(time.sleep, 0)
+        pool.submit(hold)
+
+
+def warm_state() -> tuple[str, str]:
+    """("cold" | "warming" | "ready" | "failed", a sentence saying so) for /healthz.
+
+    cold: no analysis was asked of this process yet (it loads its models on first use);
+    warming: loading; ready: every analysis thread has its models; failed: loading broke.
+    """
+    with _warmth.lock:
+        if _warmth.error is not None:
+            return "failed", f"the emotion models did not load: {_warmth.error}"
+        if _warmth.started_at is None:
+            return "cold", "not loaded in this process yet (loads on first use)"
+        if _warmth.ready_at is None:
+            waited = time.monotonic() - _warmth.started_at
+            return "warming", (
+                f"loading the emotion models ({_warmth.threads_ready}/{workers()} analysis threads "
+                f"ready after {waited:.1f} s)"
+            )
+        took = _warmth.ready_at - _warmth.started_at
+        return "ready", f"{workers()} analysis threads ready (loaded in {took:.1f} s)"
 
 
 def check_frame_size(width: int, height: int) -> None:

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ml.emotion.analyzer import FrameAnalysis
+from ml.emotion.personal import PersonalCalibration
 from ml.emotion.tracker import MoodTracker
 from ml.mood import Mood
 from moods.aggregation import ReadingSummary, ReadingWindow
@@ -94,16 +95,26 @@ class Counters:
 
 @dataclass
 class LiveSession:
-    """One open session on one connection: tracker, reading window and counters."""
+    """One open session on one connection: tracker, reading window and counters.
+
+    `calibration` is the user's personal calibration (from their corrections); the
+    consumer reads each frame through `calibration.adjust` before recording and sending
+    it. `shown` are the emotions of the last result sent with a face (what a
+    "that's not how I feel" over the socket corrects).
+    """
 
     session_id: int
     tracker: MoodTracker = field(default_factory=MoodTracker)
     window: ReadingWindow = field(default_factory=ReadingWindow)
     counters: Counters = field(default_factory=Counters)
+    calibration: PersonalCalibration = field(default_factory=PersonalCalibration)
+    shown: dict[str, float] | None = None
     closed: bool = False
 
     def record(self, analysis: FrameAnalysis, *, at: datetime) -> Mood:
         """Fold one analysed frame in; returns the smoothed mood to send back."""
+        if analysis.emotions is not None:
+            self.shown = analysis.emotions
         mood = self.tracker.update(analysis, at=at.timestamp())
         # Only a gesture held long enough counts, and only that one is reported back.
         gesture = analysis.gesture = self.tracker.gesture

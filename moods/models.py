@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from ml.mood import MOOD_LABELS
 
@@ -25,6 +26,7 @@ class MoodSession(models.Model):
         STOP = "stop", "client sent stop"
         DISCONNECT = "disconnect", "socket closed"
         STALE = "stale", "server restarted or lost the connection"
+        CHOSEN = "chosen", "mood chosen by hand (no camera)"
 
     class Client(models.TextChoices):
         COOKIE = "cookie", "web (session cookie)"
@@ -48,6 +50,13 @@ class MoodSession(models.Model):
     dominant_mood = models.CharField(max_length=16, choices=MOOD_CHOICES, blank=True)
     dominant_valence = models.FloatField(null=True, blank=True)
     dominant_arousal = models.FloatField(null=True, blank=True)
+    # A mood the user chose by hand (without a camera, or "that's not how I feel"): it
+    # is the session's mood for recommendations and compositions, over the measured one.
+    chosen_mood = models.CharField(max_length=16, choices=MOOD_CHOICES, blank=True)
+    chosen_at = models.DateTimeField(null=True, blank=True)
+    # The user's personal calibration the frames were read with (PersonalCalibration.to_dict),
+    # null when there was none: corrections sent later are undone with it (moods.calibration).
+    calibration = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -69,6 +78,10 @@ class MoodSession(models.Model):
                 name="moodsession_dominant_in_vocabulary",
             ),
             models.CheckConstraint(
+                condition=Q(chosen_mood="") | Q(chosen_mood__in=MOOD_LABELS),
+                name="moodsession_chosen_in_vocabulary",
+            ),
+            models.CheckConstraint(
                 condition=(
                     Q(dominant_valence__isnull=True) | Q(dominant_valence__gte=-1, dominant_valence__lte=1)
                 )
@@ -78,7 +91,7 @@ class MoodSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"session {self.pk} of {self.user_id} ({self.dominant_mood or 'no mood'})"
+        return f"session {self.pk} of {self.user_id} ({self.chosen_mood or self.dominant_mood or 'no mood'})"
 
     @property
     def is_open(self) -> bool:
@@ -124,3 +137,34 @@ class MoodReading(models.Model):
 
     def __str__(self) -> str:
         return f"reading {self.pk} of session {self.session_id}: {self.mood or '-'} ({self.frames} frames)"
+
+
+class MoodCorrection(models.Model):
+    """ "That's not how I feel": what the page showed, and the mood the user felt.
+
+    `probabilities` are the 7 emotion probabilities shown at that moment (after the
+    user's personal calibration of that session); `model_probabilities` the same frame
+    as the model read it, before calibration: the user's next calibration is fitted on
+    those (ml.emotion.personal), so it never learns from its own earlier output.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mood_corrections"
+    )
+    session = models.ForeignKey(MoodSession, on_delete=models.CASCADE, related_name="corrections")
+    probabilities = models.JSONField()
+    model_probabilities = models.JSONField()
+    felt_mood = models.CharField(max_length=16, choices=MOOD_CHOICES)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-id"], name="moodcorrection_user_latest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(felt_mood__in=MOOD_LABELS), name="moodcorrection_felt_in_vocabulary"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"correction {self.pk} of {self.user_id}: felt {self.felt_mood} (session {self.session_id})"

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ml.mood import Mood
+from ml.mood import MOOD_LABELS, Mood
 
 SUBPROTOCOL = "echoes.v1"
 
@@ -60,9 +60,10 @@ class Control:
     fps: float | None = None
     hands_fps: float | None = None
     echo: Any = None
+    mood: str | None = None
 
 
-CONTROL_TYPES = ("start", "stop", "ping", "options")
+CONTROL_TYPES = ("start", "stop", "ping", "options", "correction")
 
 
 def parse_control(text: str) -> Control:
@@ -118,6 +119,13 @@ def parse_control(text: str) -> Control:
         if echo is not None and not isinstance(echo, (int, float, str)):
             raise ProtocolError("bad_message", 'ping\'s "t" must be a number or a string.')
         return Control(type="ping", echo=echo)
+    if kind == "correction":
+        mood = data.get("mood")
+        if mood not in MOOD_LABELS:
+            raise ProtocolError(
+                "bad_correction", f'correction needs "mood": one of {", ".join(MOOD_LABELS)}.'
+            )
+        return Control(type="correction", mood=mood)
     return Control(type=kind)
 
 

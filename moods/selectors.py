@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from ml.mood import Mood
-from moods.aggregation import dominant_mood_of, frame_counts, mood_distribution
-from moods.models import MoodReading, MoodSession
+from ml.emotion.personal import Correction, PersonalCalibration, emotion_for_mood
+from ml.mood import Mood, mood_named
+from moods.aggregation import VERDICT_WORDS, dominant_mood_of, frame_counts, mood_distribution, mood_verdict
+from moods.models import MoodCorrection, MoodReading, MoodSession
 
 Bucket = Literal["session", "hour", "day"]
 BUCKETS: tuple[str, ...] = ("session", "hour", "day")
@@ -47,7 +49,10 @@ def session_readings(*, session: MoodSession) -> QuerySet[MoodReading]:
 
 
 def session_mood(*, session: MoodSession) -> Mood | None:
-    """A session's dominant mood: stored once closed, computed from readings while open."""
+    """A session's mood: the one chosen by hand if any, else its dominant measured mood
+    (stored once closed, computed from readings while open)."""
+    if session.chosen_mood:
+        return mood_named(session.chosen_mood)
     if session.ended_at is not None:
         if not session.dominant_mood:
             return None
@@ -72,6 +77,48 @@ def session_latest_mood(*, user: User) -> Mood | None:
     recommend from my latest session"."""
     latest = session_latest_with_mood(user=user)
     return latest[1] if latest else None
+
+
+def session_verdict(*, session: MoodSession) -> str | None:
+    """A few kind words for the session ("mostly neutral", "calm, as you chose"); None
+    when it has no mood (moods.aggregation.mood_verdict)."""
+    if session.chosen_mood:
+        return f"{VERDICT_WORDS[session.chosen_mood]}, as you chose"
+    return mood_verdict(mood_distribution(session.readings.values_list("moods", flat=True)))
+
+
+# A user's calibration is fitted on their latest corrections (older ones age out).
+CALIBRATION_CORRECTIONS = 500
+CALIBRATION_CACHE_SECONDS = 7 * 24 * 3600
+
+
+def mood_correction_list(*, user: User) -> QuerySet[MoodCorrection]:
+    """The user's "that's not how I feel" corrections, newest first."""
+    return MoodCorrection.objects.filter(user=user).order_by("-id")
+
+
+def personal_calibration_get(*, user: User) -> PersonalCalibration:
+    """The user's personal calibration, fitted on their corrections (none: no change).
+
+    Cached per user under the id of their latest correction, so a new correction is a
+    new key: no process (web, socket server) ever serves a calibration older than the
+    corrections in the database, whatever cache backend it has.
+    """
+    latest = mood_correction_list(user=user).values_list("id", flat=True).first()
+    if latest is None:
+        return PersonalCalibration()
+    key = f"moods:calibration:{user.pk}:{latest}"
+    cached = cache.get(key)
+    if cached is not None:
+        return PersonalCalibration.from_dict(cached)
+    rows = mood_correction_list(user=user).values_list("model_probabilities", "felt_mood")
+    corrections = [
+        Correction(probabilities, emotion_for_mood(felt))
+        for probabilities, felt in rows[:CALIBRATION_CORRECTIONS]
+    ]
+    calibration = PersonalCalibration.fit(corrections)
+    cache.set(key, calibration.to_dict(), CALIBRATION_CACHE_SECONDS)
+    return calibration
 
 
 @dataclass(frozen=True)

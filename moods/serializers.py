@@ -7,8 +7,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ml.mood import EMOTIONS, MOOD_LABELS
-from moods.models import MoodReading, MoodSession
+from ml.mood import EMOTIONS, MOOD_LABELS, mood_named
+from moods.models import MoodCorrection, MoodReading, MoodSession
 
 
 class MoodSerializer(serializers.Serializer):
@@ -37,7 +37,11 @@ class MoodSessionSerializer(serializers.ModelSerializer):
     """A session in lists: when, how it ended, its dominant mood and frame counts."""
 
     is_open = serializers.BooleanField(read_only=True)
-    dominant_mood = serializers.SerializerMethodField()
+    dominant_mood = serializers.SerializerMethodField(help_text="The mood measured from the camera.")
+    chosen_mood = serializers.SerializerMethodField(
+        help_text="A mood the user chose by hand; when set it is the session's mood for "
+        "recommendations and compositions."
+    )
     frames = FrameCountsSerializer(source="*")
 
     class Meta:
@@ -50,12 +54,20 @@ class MoodSessionSerializer(serializers.ModelSerializer):
             "close_reason",
             "client",
             "dominant_mood",
+            "chosen_mood",
             "frames",
         ]
 
     @extend_schema_field(MoodSerializer(allow_null=True))
     def get_dominant_mood(self, session: MoodSession) -> dict[str, Any] | None:
         return _mood(session.dominant_mood, session.dominant_valence, session.dominant_arousal)
+
+    @extend_schema_field(MoodSerializer(allow_null=True))
+    def get_chosen_mood(self, session: MoodSession) -> dict[str, Any] | None:
+        if not session.chosen_mood:
+            return None
+        mood = mood_named(session.chosen_mood)
+        return _mood(mood.label, mood.valence, mood.arousal)
 
 
 class MoodReadingSerializer(serializers.ModelSerializer):
@@ -106,3 +118,23 @@ class FrameAnalysisSerializer(serializers.Serializer):
     mood = MoodSerializer()
     image_size = serializers.ListField(child=serializers.IntegerField(), help_text="width, height")
     timings_ms = serializers.DictField(child=serializers.FloatField())
+
+
+def emotion_probabilities_field(**kwargs: Any) -> serializers.DictField:
+    kwargs.setdefault("help_text", "The 7 emotion probabilities: " + ", ".join(EMOTIONS))
+    return serializers.DictField(child=serializers.FloatField(min_value=0, max_value=1), **kwargs)
+
+
+class MoodCorrectionSerializer(serializers.ModelSerializer):
+    """A stored "that's not how I feel"."""
+
+    session_id = serializers.IntegerField()
+    probabilities = emotion_probabilities_field()
+    model_probabilities = emotion_probabilities_field(
+        help_text="The same frame before the user's personal calibration (what the next fit learns from)."
+    )
+    felt_mood = serializers.ChoiceField(choices=MOOD_LABELS)
+
+    class Meta:
+        model = MoodCorrection
+        fields = ["id", "session_id", "felt_mood", "probabilities", "model_probabilities", "created_at"]

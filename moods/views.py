@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from moods.aggregation import mood_verdict
 from moods.charts import history_png
 from moods.selectors import BUCKETS, MAX_HISTORY_DAYS, MoodHistory, mood_history
 
@@ -59,7 +60,13 @@ def history(request):
     return render(
         request,
         "moods/history.html",
-        {"form": form, "history": result, "distribution_rows": rows, "query": request.GET.urlencode()},
+        {
+            "form": form,
+            "history": result,
+            "verdict": mood_verdict(result.distribution) if result else None,
+            "distribution_rows": rows,
+            "query": request.GET.urlencode(),
+        },
     )
 
 

@@ -80,7 +80,9 @@ def test_the_history_page_shows_my_moods_and_a_png_chart():
     page = client.get("/moods/history/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "mostly" in html and 'data-mood="happy"' in html and "/moods/history/chart.png" in html
+    assert (
+        "you were mostly happy" in html and 'data-mood="happy"' in html and "/moods/history/chart.png" in html
+    )
     chart = client.get("/moods/history/chart.png?bucket=day")
     assert chart.status_code == 200 and chart["Content-Type"] == "image/png"
     assert chart.content.startswith(b"\x89PNG")

@@ -1,5 +1,7 @@
 """/healthz through a real ASGI server, with every service up and with one down."""
 
+import time
+
 import pytest
 import requests
 
@@ -7,10 +9,17 @@ from tests.conftest import LiveServer, free_port, subprocess_env
 
 
 def healthz(env: dict[str, str], tmp_path) -> requests.Response:
+    """/healthz of a new server once it has loaded its emotion models (503 "warming" before)."""
     server = LiveServer(tmp_path, env)
     server.start()
     try:
-        return requests.get(f"{server.url}/healthz", timeout=30)
+        deadline = time.monotonic() + 180
+        while True:
+            response = requests.get(f"{server.url}/healthz", timeout=30)
+            if response.json()["emotion_model"] != "warming" or time.monotonic() > deadline:
+                return response
+            assert response.status_code == 503 and response.json()["status"] == "warming"
+            time.sleep(0.2)
     finally:
         server.stop()
 
@@ -22,6 +31,7 @@ def test_healthz_reports_every_configured_service(tmp_path, redis_url, broker_ur
     assert checks["database"]["detail"] == "ok (postgresql)"
     assert checks["channel_layer"]["detail"] == "ok (RedisChannelLayer)"
     assert checks["broker"]["ok"] is True
+    assert response.json()["emotion_model"] == "ready" and checks["emotion_model"]["ok"] is True
     assert response.status_code == (200 if checks["models"]["ok"] else 503)
 
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ml.mood import Mood, mood_named
-from moods.aggregation import ReadingWindow, dominant_mood_of, frame_counts, mood_distribution
+from ml.mood import MOOD_LABELS, Mood, mood_named
+from moods.aggregation import ReadingWindow, dominant_mood_of, frame_counts, mood_distribution, mood_verdict
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 HAPPY_FACE = {"angry": 0, "disgust": 0, "fear": 0, "happy": 0.9, "sad": 0, "surprise": 0, "neutral": 0.1}
@@ -109,3 +109,26 @@ def test_distribution_shares_sum_to_one_over_the_whole_vocabulary():
 def test_a_dominant_mood_is_always_a_valid_mood():
     mood = dominant_mood_of([{"neutral": {"frames": 1, "valence": 0.0, "arousal": 0.0}}])
     assert mood == mood_named("neutral")
+
+
+@pytest.mark.parametrize(
+    "distribution, verdict",
+    [
+        ({"neutral": 0.7, "anxious": 0.3}, "mostly neutral"),
+        ({"anxious": 0.8, "neutral": 0.2}, "mostly tense"),
+        ({"sad": 1.0}, "mostly low"),
+        ({"angry": 0.65, "calm": 0.35}, "mostly frustrated"),
+        # No mood held most of the time: the top two, not a "mostly" that is not true.
+        ({"anxious": 0.45, "neutral": 0.4, "happy": 0.15}, "a mix of tense and neutral"),
+        ({"happy": 0.5, "excited": 0.5}, "a mix of happy and excited"),
+        (dict.fromkeys(("happy", "sad"), 0.0), None),
+    ],
+)
+def test_the_verdict_is_kind_and_says_mostly_only_when_it_is_true(distribution, verdict):
+    assert mood_verdict(distribution) == verdict
+
+
+def test_the_verdict_has_a_kind_word_for_every_mood():
+    for label in MOOD_LABELS:
+        words = mood_verdict({label: 1.0})
+        assert words.startswith("mostly ") and "anxious" not in words and "angry" not in words

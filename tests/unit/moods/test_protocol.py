@@ -24,6 +24,11 @@ def test_control_messages_are_parsed(text, kind, fps, hands_fps):
     assert (control.type, control.fps, control.hands_fps) == (kind, fps, hands_fps)
 
 
+def test_a_correction_names_the_mood_felt():
+    control = parse_control('{"type": "correction", "mood": "calm"}')
+    assert (control.type, control.mood) == ("correction", "calm")
+
+
 def test_ping_echoes_its_token():
     assert parse_control('{"type": "ping", "t": 1234.5}').echo == 1234.5
 
@@ -47,6 +52,9 @@ def test_ping_echoes_its_token():
         ('{"type": "options", "hands_fps": -1}', "bad_options"),
         ('{"type": "options", "hands_fps": 61}', "bad_options"),
         ('{"type": "ping", "t": {"a": 1}}', "bad_message"),
+        ('{"type": "correction"}', "bad_correction"),
+        ('{"type": "correction", "mood": "elated"}', "bad_correction"),
+        ('{"type": "correction", "mood": ["sad"]}', "bad_correction"),
         ("[" * 100_000, "message_too_large"),
         (json.dumps({"type": "ping", "t": "x" * MAX_CONTROL_BYTES}), "message_too_large"),
     ],

@@ -36,6 +36,14 @@ const ui = {
   gesture: $("#gesture"),
   gestureHelp: $("#gesture-help"),
   moodLabel: $("#mood-label"),
+  moodCaption: $("#mood-caption"),
+  moodNote: $("#mood-note"),
+  correction: $("#correction"),
+  correctionOpen: $("#correction-open"),
+  correctionForm: $("#correction-form"),
+  correctionStatus: $("#correction-status"),
+  moodChoice: $("#mood-choice"),
+  moodChoiceStatus: $("#mood-choice-status"),
   valence: $("#mood-valence"),
   arousal: $("#mood-arousal"),
   summary: $("#session-summary"),
@@ -77,9 +85,26 @@ const state = {
   resultTimes: [],
   latencies: [], // round trips of the last LATENCY_WINDOW results (ms)
   firstResult: false,
+  firstSentAt: null,
   timer: null,
   mood: null, // the mood "Recommend" and "Compose" use
+  // Where state.mood comes from: "camera" (the smoothed reading), "chosen" (picked by
+  // hand or "that's not how I feel": results then no longer replace it) or "session"
+  // (the dominant mood of the session just stopped).
+  moodSource: null,
+  shown: null, // the emotions of the last result with a face (what a correction corrects)
   stopping: false,
+};
+
+const MOOD_CAPTIONS = {
+  camera: "Mood (last few seconds):",
+  chosen: "Mood (chosen by you):",
+  session: "Mood of your session:",
+};
+const MOOD_NOTES = {
+  camera: "Read from your face and smoothed over the last few seconds, so it does not jump with every frame.",
+  chosen: "You told us how you feel: songs and music follow this mood.",
+  session: "The mood you held for most of the session you just stopped.",
 };
 
 // -- messages to the person ---------------------------------------------------------
@@ -170,6 +195,7 @@ async function tick() {
     if (!blob || !state.running || !socket.isOpen || !state.ready) return;
     const bytes = await blob.arrayBuffer();
     if (socket.send(bytes)) {
+      if (state.sent === 0) state.firstSentAt = performance.now();
       state.sent += 1;
       state.totalSent += 1;
       state.inFlight.set(state.sent, performance.now());
@@ -200,9 +226,13 @@ function showEmotions(emotions) {
   document.querySelector(".emotion-bars").classList.toggle("no-face", !emotions);
 }
 
-function showMood(mood, { final = false } = {}) {
+function showMood(mood, { source = "camera" } = {}) {
   if (!mood) return;
   state.mood = mood;
+  state.moodSource = source;
+  ui.moodCaption.textContent = MOOD_CAPTIONS[source];
+  ui.moodNote.textContent = MOOD_NOTES[source];
+  ui.moodLabel.dataset.source = source;
   ui.moodLabel.textContent = mood.label;
   ui.moodLabel.dataset.mood = mood.label;
   ui.valence.textContent = mood.valence.toFixed(2);
@@ -213,7 +243,6 @@ function showMood(mood, { final = false } = {}) {
   document.querySelectorAll("[data-mood-name]").forEach((node) => {
     node.textContent = mood.label;
   });
-  if (final) ui.moodLabel.title = "The dominant mood of the session you just stopped";
   updatePageLink();
 }
 
@@ -226,6 +255,8 @@ function showResult(message) {
   }
   if (!state.firstResult) {
     state.firstResult = true;
+    // From this connection's first frame to its first result (read by tests and bench).
+    if (state.firstSentAt !== null) document.body.dataset.firstResultMs = String(Math.round(now - state.firstSentAt));
     say(`Session ${state.sessionId} running: reading your mood…`);
   }
   state.resultTimes.push(now);
@@ -244,7 +275,9 @@ function showResult(message) {
   const gesture = message.gesture;
   ui.gesture.textContent = gesture ? gesture.replace(/_/g, " ") : "none";
   ui.gestureHelp.textContent = gesture ? config.gestures[gesture] || "" : "";
-  showMood(message.mood);
+  if (state.moodSource !== "chosen") showMood(message.mood, { source: "camera" });
+  if (message.emotions) state.shown = message.emotions;
+  ui.correction.hidden = !state.shown;
   document.body.dataset.sessionState = "streaming";
 }
 
@@ -360,7 +393,7 @@ async function start() {
       error.name === "InsecureContext"
         ? "The camera is only available on a secure page (https:// or localhost)."
         : CAMERA_ERRORS[error.name] || `The camera could not be started (${error.name || "unknown error"}).`;
-    alertUser(text);
+    alertUser(`${text} Or choose your mood yourself under “Your mood”.`);
     say("Camera off.");
     document.body.dataset.sessionState = "camera-refused";
     ui.start.disabled = false;
@@ -380,6 +413,9 @@ async function start() {
   state.stopping = false;
   state.resultTimes = [];
   state.latencies = [];
+  state.shown = null;
+  if (state.moodSource === "chosen") state.moodSource = null; // a new session reads afresh
+  resetCorrection();
   ui.stop.disabled = false;
   ui.summary.hidden = true;
   document.body.dataset.sessionState = "connecting";
@@ -391,6 +427,7 @@ async function start() {
 function stopLocally() {
   state.running = false;
   state.ready = false;
+  ui.correction.hidden = true;
   clearTimeout(state.timer);
   closeCamera();
   ui.start.disabled = false;
@@ -427,11 +464,73 @@ function finishStop(session) {
   const frames = session.frames || {};
   const dominant = session.dominant_mood;
   ui.summary.hidden = false;
-  ui.summary.textContent = dominant
-    ? `Session saved: mostly ${dominant.label} over ${frames.analysed || 0} analysed frames.`
+  const verdict = session.verdict || (dominant ? `mostly ${dominant.label}` : null);
+  ui.summary.textContent = verdict
+    ? `Session saved: ${verdict} (${frames.analysed || 0} analysed frames).`
     : `Session saved (${frames.analysed || 0} analysed frames; no face was seen, so no mood).`;
   say("Stopped. Your session is saved in your mood history.");
-  if (dominant) showMood(dominant, { final: true });
+  if (dominant && state.moodSource !== "chosen") showMood(dominant, { source: "session" });
+}
+
+// -- how I really feel ----------------------------------------------------------------------
+function resetCorrection() {
+  ui.correction.hidden = true;
+  ui.correctionForm.hidden = true;
+  ui.correctionOpen.setAttribute("aria-expanded", "false");
+  ui.correctionStatus.textContent = "";
+}
+
+function toggleCorrection() {
+  const open = ui.correctionForm.hidden;
+  ui.correctionForm.hidden = !open;
+  ui.correctionOpen.setAttribute("aria-expanded", String(open));
+  if (open) {
+    ui.correctionStatus.textContent = "";
+    ui.correctionForm.querySelector("select").focus();
+  }
+}
+
+async function saveCorrection(event) {
+  event.preventDefault();
+  if (!state.shown || state.sessionId === null) return;
+  const felt = new FormData(ui.correctionForm).get("felt_mood");
+  const button = ui.correctionForm.querySelector("button");
+  button.disabled = true;
+  try {
+    await apiFetch(config.correction_url.replace("/0/", `/${state.sessionId}/`), {
+      json: { probabilities: state.shown, felt_mood: felt },
+    });
+    showMood(moodOf(felt), { source: "chosen" });
+    ui.correctionForm.hidden = true;
+    ui.correctionOpen.setAttribute("aria-expanded", "false");
+    ui.correctionStatus.textContent = `Thanks, saved: you feel ${felt}. Your next sessions will read your face with this in mind.`;
+  } catch (error) {
+    ui.correctionStatus.textContent = `Could not save that: ${error.message}`;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function moodOf(label) {
+  const [valence, arousal] = config.prototypes[label];
+  return { label, valence, arousal };
+}
+
+async function chooseMood(event) {
+  event.preventDefault();
+  const label = event.submitter && event.submitter.value;
+  if (!label) return;
+  const live = state.running && state.sessionId !== null;
+  ui.moodChoiceStatus.textContent = "Saving…";
+  try {
+    const session = live
+      ? await apiFetch(config.session_mood_url.replace("/0/", `/${state.sessionId}/`), { json: { mood: label } })
+      : await apiFetch(config.choose_url, { json: { mood: label } });
+    showMood(session.chosen_mood, { source: "chosen" });
+    ui.moodChoiceStatus.textContent = `Using ${label}, chosen by you, for songs and music.`;
+  } catch (error) {
+    ui.moodChoiceStatus.textContent = `Could not save your choice: ${error.message}`;
+  }
 }
 
 // -- recommendations --------------------------------------------------------------------
@@ -613,6 +712,9 @@ ui.retry.addEventListener("click", () => state.socket && state.socket.retryNow()
 ui.fps.addEventListener("change", () => {
   if (state.socket) state.socket.sendJson({ type: "options", fps: targetFps() });
 });
+ui.correctionOpen.addEventListener("click", toggleCorrection);
+ui.correctionForm.addEventListener("submit", saveCorrection);
+ui.moodChoice.addEventListener("submit", chooseMood);
 ui.recommend.addEventListener("click", recommend);
 ui.strategy.addEventListener("change", updatePageLink);
 ui.compose.addEventListener("submit", compose);
