@@ -138,8 +138,34 @@ class _Progress:
         )
 
 
+def _annealed(model, *, steps: int) -> None:
+    """Swap in a fresh optimiser whose rate falls from the current one to ~0 in `steps`.
+
+    For finishing a run early (the session's time is running out) without stopping at a
+    high learning rate: the best epochs of a schedule come at its low-rate end.
+    """
+    import keras
+
+    current = model.optimizer.learning_rate
+    rate = float(current(model.optimizer.iterations) if callable(current) else current)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(
+            keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps, alpha=0.01), weight_decay=1e-4
+        ),
+        loss=model.loss,
+        metrics=["accuracy"],
+    )
+
+
 def train(
-    *, data: Path, folder: Path, epochs: int, batch: int, learning_rate: float, steps: int | None
+    *,
+    data: Path,
+    folder: Path,
+    epochs: int,
+    batch: int,
+    learning_rate: float,
+    steps: int | None,
+    anneal_epochs: int = 0,
 ) -> None:
     import keras
 
@@ -171,6 +197,11 @@ def train(
         )
         state = {"epochs": epochs, "batch": batch, "learning_rate": learning_rate}
     done = state.get("epoch", 0)
+    if anneal_epochs and done:
+        _annealed(model, steps=anneal_epochs * steps_per_epoch)
+        epochs = done + anneal_epochs
+        state["annealed_after_epoch"] = done
+        print(f"annealing the learning rate to ~0 over epochs {done + 1}-{epochs}", flush=True)
     if done >= epochs:
         print("training already finished", flush=True)
         return
@@ -230,6 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=None, help="steps per epoch (default: one pass)")
     parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
     parser.add_argument("--export-only", action="store_true")
+    parser.add_argument(
+        "--anneal-epochs",
+        type=int,
+        default=0,
+        help="resume, then finish in N epochs with the learning rate falling to ~0",
+    )
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.batch < 1:
         parser.error("--epochs and --batch must be at least 1")
@@ -246,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             batch=args.batch,
             learning_rate=args.learning_rate,
             steps=args.steps,
+            anneal_epochs=args.anneal_epochs,
         )
     export(data=args.data, folder=args.checkpoints)
     return 0
