@@ -70,14 +70,14 @@ def measure(page, rate: int, seconds: float) -> dict:
     page.select_option("#session-fps", str(rate))
     time.sleep(3)  # let the previous rate's frames drain
     before = page.evaluate("() => ({...window.__sent})")
-    dropped0 = int(page.inner_text("#counter-dropped"))
+    dropped0 = int(page.text_content("#counter-dropped"))
     fps, latency, server = [], [], []
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         time.sleep(1)
-        fps.append(number(page.inner_text("#counter-fps")))
-        latency.append(number(page.inner_text("#counter-latency")))
-        server.append(number(page.inner_text("#counter-server")))
+        fps.append(number(page.text_content("#counter-fps")))
+        latency.append(number(page.text_content("#counter-latency")))
+        server.append(number(page.text_content("#counter-server")))
     after = page.evaluate("() => ({...window.__sent})")
     frames = after["frames"] - before["frames"]
 
@@ -92,7 +92,7 @@ def measure(page, rate: int, seconds: float) -> dict:
         "latency_p95": lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else None,
         "server_ms": statistics.median(clean(server)) if clean(server) else None,
         "sent_per_s": frames / seconds,
-        "dropped": int(page.inner_text("#counter-dropped")) - dropped0,
+        "dropped": int(page.text_content("#counter-dropped")) - dropped0,
         "jpeg_kb": (after["bytes"] - before["bytes"]) / frames / 1024 if frames else 0.0,
     }
 

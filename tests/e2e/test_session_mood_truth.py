@@ -39,6 +39,7 @@ def test_without_a_camera_i_choose_my_mood_by_hand(playwright_driver, face_video
 
         choice = page.get_by_role("form", name="Or choose your mood yourself")
         choice.get_by_role("button", name="Calm").click()
+        expect(choice.get_by_role("button", name="Calm")).to_have_attribute("aria-pressed", "true")
         expect(page.locator("#mood-choice-status")).to_have_text(re.compile("Using calm, chosen by you"))
         expect(page.locator("#mood-caption")).to_have_text("Mood (chosen by you):")
         expect(page.locator("#mood-label")).to_have_text("calm")

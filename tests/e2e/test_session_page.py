@@ -53,7 +53,7 @@ def test_page_reconnects_after_the_server_restarts(playwright_driver, face_video
         )
         expect(page.locator("#session-status")).not_to_have_text(first_session)
         expect(alert).to_be_hidden()
-        sent = int(page.locator("#counter-sent").inner_text())
+        sent = int(page.locator("#counter-sent").text_content())  # folded away: not rendered
         expect(page.locator("#counter-sent")).not_to_have_text(str(sent), timeout=30_000)
         expect(page.locator("#face-state")).to_have_text(re.compile(r"^yes"), timeout=FIRST_RESULT_MS)
         page.screenshot(path=shots / "reconnected.png", full_page=True)

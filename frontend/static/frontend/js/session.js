@@ -527,6 +527,9 @@ async function chooseMood(event) {
       ? await apiFetch(config.session_mood_url.replace("/0/", `/${state.sessionId}/`), { json: { mood: label } })
       : await apiFetch(config.choose_url, { json: { mood: label } });
     showMood(session.chosen_mood, { source: "chosen" });
+    for (const button of ui.moodChoice.querySelectorAll("button[value]")) {
+      button.setAttribute("aria-pressed", String(button.value === label));
+    }
     ui.moodChoiceStatus.textContent = `Using ${label}, chosen by you, for songs and music.`;
   } catch (error) {
     ui.moodChoiceStatus.textContent = `Could not save your choice: ${error.message}`;
