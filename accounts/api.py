@@ -1,6 +1,6 @@
 """REST endpoints of accounts: thin, one class per operation."""
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
@@ -66,9 +66,12 @@ class TokenObtainApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
+        # The HttpRequest, not DRF's wrapper: the lockout marks it for axes' middleware.
+        user = authenticate(request._request, **data.validated_data)
         if user is None:
             raise AuthenticationFailed("Wrong username or password.")
+        # A token is a login: last_login is updated and the lockout forgets the failures.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
         return Response({"token": token_obtain(user=user).key})
 
 

@@ -1,6 +1,20 @@
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 
 from accounts.models import User
+
+
+class LoginLockoutBackend(AxesStandaloneBackend):
+    """django-axes' lockout check (first in AUTHENTICATION_BACKENDS); see accounts.lockout.
+
+    An authentication without a request (the test client's `login()`, a shell) cannot
+    come from a guesser over the network and is not counted.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 class UsernameOrEmailBackend(ModelBackend):

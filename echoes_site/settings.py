@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / Redoc served locally (no CDN)
     "channels",
+    "axes",  # login lockout (web, admin and the API token endpoint)
     "accounts",
     "catalogue",
     "moods",
@@ -79,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused because of a lockout into a 429 (accounts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "echoes_site.urls"
@@ -237,7 +240,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
+# The lockout backend comes first: it refuses any attempt from a locked-out address or
+# for a locked-out account before a password is even checked.
+AUTHENTICATION_BACKENDS = ["accounts.backends.LoginLockoutBackend", "accounts.backends.UsernameOrEmailBackend"]
+
+# How many reverse proxies in front of the app append to X-Forwarded-For; 0 = the socket
+# peer is the client (echoes_site/client_address.py). Every throttle and the lockout use it.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+
+# Login lockout (django-axes, attempts kept in the database so it works without Redis):
+# after LOGIN_FAILURE_LIMIT failures from one address, or for one account, further
+# attempts are refused for LOGIN_LOCKOUT_MINUTES; each attempt while locked out starts
+# the cool-off again (a guesser who keeps trying stays locked out).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours, as a float
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_CLIENT_IP_CALLABLE = "echoes_site.client_address.client_address"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_VERBOSE = False
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "frontend:home"
 LOGOUT_REDIRECT_URL = "frontend:home"

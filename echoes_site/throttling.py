@@ -8,6 +8,9 @@ requests overwrite each other's entry. These count requests per fixed window ins
 a client burst up to twice its rate across a window boundary; for abuse protection
 that is fine, and the rates are set with it in mind.
 
+Anonymous clients are told apart by echoes_site.client_address (the socket peer, or
+the address our trusted proxies saw), never by a header the client wrote.
+
 The classes keep DRF's names, scopes, cache keys and rates (settings.REST_FRAMEWORK
 DEFAULT_THROTTLE_RATES: anon, user, login, compose).
 """
@@ -17,6 +20,8 @@ from __future__ import annotations
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache  # also echoes_site.cache's subclass
 from rest_framework import throttling
+
+from echoes_site.client_address import client_address
 
 
 def _hit(key: str, timeout: int) -> int:
@@ -58,6 +63,11 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
 
     def wait(self) -> float:
         return self.wait_seconds
+
+    def get_ident(self, request) -> str:
+        # DRF's own get_ident believes X-Forwarded-For unless NUM_PROXIES is set: one
+        # made-up header per request was a fresh budget (issue 19).
+        return client_address(request)
 
 
 class AnonRateThrottle(throttling.AnonRateThrottle, FixedWindowRateThrottle):
