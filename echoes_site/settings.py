@@ -242,7 +242,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # The lockout backend comes first: it refuses any attempt from a locked-out address or
 # for a locked-out account before a password is even checked.
-AUTHENTICATION_BACKENDS = ["accounts.backends.LoginLockoutBackend", "accounts.backends.UsernameOrEmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LoginLockoutBackend",
+    "accounts.backends.UsernameOrEmailBackend",
+]
 
 # How many reverse proxies in front of the app append to X-Forwarded-For; 0 = the socket
 # peer is the client (echoes_site/client_address.py). Every throttle and the lockout use it.
