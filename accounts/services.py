@@ -13,6 +13,7 @@ from rest_framework.authtoken.models import Token
 from accounts.languages import LANGUAGES, language_code
 from accounts.models import FavouriteSinger, Profile, User
 from accounts.names import normalise_name
+from accounts.revocation import sockets_close
 
 MAX_FAVOURITE_SINGERS = 50
 MAX_LANGUAGES = len(LANGUAGES)
@@ -110,5 +111,15 @@ def token_obtain(*, user: User) -> Token:
 
 
 def token_revoke(*, user: User) -> None:
-    """Delete the user's API token; clients must obtain a new one."""
+    """Delete the user's API token and close the sockets it opened; clients must obtain a new one."""
+    keys = list(Token.objects.filter(user=user).values_list("key", flat=True))
     Token.objects.filter(user=user).delete()
+    sockets_close(user_id=user.pk, token_keys=keys)
+
+
+def user_credentials_revoke(*, user: User) -> None:
+    """Everything that proves to be this user stops working: API tokens are deleted and
+    every open socket closes. (Web sessions made before a password change already die
+    with it: Django checks each session against the password hash.)"""
+    Token.objects.filter(user=user).delete()
+    sockets_close(user_id=user.pk)

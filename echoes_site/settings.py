@@ -239,6 +239,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Validates nothing; after every password change it revokes tokens and closes sockets.
+    {"NAME": "accounts.revocation.CloseSocketsOnPasswordChange"},
 ]
 # The lockout backend comes first: it refuses any attempt from a locked-out address or
 # for a locked-out account before a password is even checked.

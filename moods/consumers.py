@@ -19,6 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
+from accounts.ws_auth import CredentialsWatchMixin
 from ml.errors import MLError
 from moods import inference, protocol, services
 from moods.live import Frame, FrameSlot, LiveSession, result_message, wants_hands
@@ -50,7 +51,7 @@ def _ensure_sweeper() -> None:
         _sweeper = asyncio.get_running_loop().create_task(_sweep_forever())
 
 
-class MoodSessionConsumer(AsyncWebsocketConsumer):
+class MoodSessionConsumer(CredentialsWatchMixin, AsyncWebsocketConsumer):
     """One WebSocket connection: binary frames in, JSON results out."""
 
     async def connect(self) -> None:
@@ -87,6 +88,8 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
             else MoodSession.Client.COOKIE
         )
         await self.accept(subprotocol)
+        if not await self.join_groups():  # closes when the credentials are revoked
+            return
         _ensure_sweeper()
         inference.warm_up()
         await self._start_session()
@@ -145,6 +148,7 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
         for task in getattr(self, "tasks", []):
             task.cancel()
         await self._close_session(MoodSession.CloseReason.DISCONNECT)
+        await self.leave_groups()
 
     # -- incoming messages ---------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
