@@ -22,6 +22,7 @@ from moods import inference
 from moods.protocol import MAX_FRAME_BYTES, mood_payload
 from moods.selectors import (
     BUCKETS,
+    DAY_VALIDATORS,
     mood_history,
     session_get,
     session_latest_mood,
@@ -71,8 +72,12 @@ class MoodSessionListApi(APIView):
     )
 
     class FilterSerializer(serializers.Serializer):
-        start = serializers.DateField(required=False, help_text="First day (UTC), inclusive.")
-        end = serializers.DateField(required=False, help_text="Last day (UTC), inclusive.")
+        start = serializers.DateField(
+            required=False, validators=DAY_VALIDATORS, help_text="First day (UTC), inclusive."
+        )
+        end = serializers.DateField(
+            required=False, validators=DAY_VALIDATORS, help_text="Last day (UTC), inclusive."
+        )
 
     @extend_schema(
         parameters=[FilterSerializer, ordering.parameter(), *PAGE_PARAMETERS],
@@ -122,9 +127,13 @@ class MoodHistoryApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         start = serializers.DateField(
-            required=False, help_text="First day (UTC), inclusive; default 30 days ago."
+            required=False,
+            validators=DAY_VALIDATORS,
+            help_text="First day (UTC), inclusive; default 30 days ago.",
         )
-        end = serializers.DateField(required=False, help_text="Last day (UTC), inclusive; default today.")
+        end = serializers.DateField(
+            required=False, validators=DAY_VALIDATORS, help_text="Last day (UTC), inclusive; default today."
+        )
         bucket = serializers.ChoiceField(choices=BUCKETS, default="session")
 
     class OutputSerializer(serializers.Serializer):

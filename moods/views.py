@@ -12,12 +12,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from moods.charts import history_png
-from moods.selectors import BUCKETS, MAX_HISTORY_DAYS, MoodHistory, mood_history
+from moods.selectors import BUCKETS, DAY_VALIDATORS, MAX_HISTORY_DAYS, MoodHistory, mood_history
 
 
 class HistoryRangeForm(forms.Form):
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        required=False, validators=DAY_VALIDATORS, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, validators=DAY_VALIDATORS, widget=forms.DateInput(attrs={"type": "date"})
+    )
     bucket = forms.ChoiceField(choices=[(b, b) for b in BUCKETS], required=False)
 
     def clean(self):
@@ -60,6 +64,7 @@ def history(request):
         request,
         "moods/history.html",
         {"form": form, "history": result, "distribution_rows": rows, "query": request.GET.urlencode()},
+        status=400 if form.errors else 200,
     )
 
 
