@@ -1,7 +1,7 @@
 from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend
 
-from accounts.models import User
+from accounts.models import User, normalise_username
 
 
 class LoginLockoutBackend(AxesStandaloneBackend):
@@ -18,11 +18,13 @@ class LoginLockoutBackend(AxesStandaloneBackend):
 
 
 class UsernameOrEmailBackend(ModelBackend):
-    """Sign in with either the username or the email address."""
+    """Sign in with either the username or the email address, in any case."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if username and "@" in username:
-            user = User.objects.filter(email__iexact=username.strip()).first()
+        if username:
+            given = normalise_username(username)
+            field = "email__iexact" if "@" in given else "username__iexact"
+            user = User.objects.filter(**{field: given}).first()
             if user is not None:
                 username = user.username
         return super().authenticate(request, username=username, password=password, **kwargs)
