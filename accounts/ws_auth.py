@@ -8,6 +8,7 @@ connection with that subprotocol's sibling `echoes.v1` if offered). See docs/web
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 
@@ -15,6 +16,7 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.contrib.auth.models import AnonymousUser
+from redis.exceptions import RedisError
 from rest_framework.authtoken.models import Token
 
 from accounts.revocation import credentials_group, token_digest
@@ -24,7 +26,10 @@ logger = logging.getLogger(__name__)
 
 TOKEN_SUBPROTOCOL_PREFIX = "token."
 CLOSE_UNAUTHENTICATED = 4401  # no, invalid or revoked credentials
-CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455 registry: a service the socket needs is down
+# A service the socket needs (Redis) is down. Not 4503 ("try again later"): daphne only
+# sends 1000 or 3000-4999; 4503 mirrors HTTP 503.
+CLOSE_TRY_AGAIN_LATER = 4503
+UNAVAILABLE_MESSAGE = "Live updates are unavailable right now (a service is down); try again in a minute."
 
 
 @database_sync_to_async
@@ -68,8 +73,27 @@ class CredentialsWatchMixin:
 
     `await self.join_groups(*groups)` right after `accept()` joins the user's
     credentials group (and any of the consumer's own); when the channel layer is down it
-    sends an `unavailable` error frame, closes with 1013 and returns False.
+    sends an `unavailable` error frame, closes with 4503 and returns False.
     """
+
+    async def __call__(self, scope, receive, send):
+        # With Redis down, channels' own listening on the layer fails too and would end the
+        # consumer with a bare 1011: clean up and say why instead.
+        try:
+            await super().__call__(scope, receive, send)
+        except RedisError as error:
+            logger.warning("channel layer failed (%s); closing socket with 4503", error)
+            with contextlib.suppress(Exception):
+                await self.disconnect(CLOSE_TRY_AGAIN_LATER)
+            if not getattr(self, "closing", False):
+                if getattr(self, "accepted", False):
+                    await self._close_with_error("unavailable", UNAVAILABLE_MESSAGE, CLOSE_TRY_AGAIN_LATER)
+                else:
+                    await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+
+    async def accept(self, *args, **kwargs) -> None:
+        await super().accept(*args, **kwargs)
+        self.accepted = True
 
     async def join_groups(self, *groups: str) -> bool:
         remember_server_loop(asyncio.get_running_loop())
@@ -80,11 +104,7 @@ class CredentialsWatchMixin:
         except Exception:
             logger.warning("channel layer unreachable; closing socket of user %s", self.scope["user"].pk)
             self.joined_groups = []
-            await self._close_with_error(
-                "unavailable",
-                "Live updates are unavailable right now (a service is down); try again in a minute.",
-                CLOSE_TRY_AGAIN_LATER,
-            )
+            await self._close_with_error("unavailable", UNAVAILABLE_MESSAGE, CLOSE_TRY_AGAIN_LATER)
             return False
         return True
 
@@ -109,3 +129,4 @@ class CredentialsWatchMixin:
     async def _close_with_error(self, code: str, message: str, close_code: int) -> None:
         await self.send(text_data=json.dumps({"type": "error", "code": code, "message": message}))
         await self.close(code=close_code)
+        self.closing = True  # only once both went out (a failing layer may cancel us midway)

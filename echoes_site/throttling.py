@@ -17,11 +17,16 @@ DEFAULT_THROTTLE_RATES: anon, user, login, compose).
 
 from __future__ import annotations
 
+import logging
+
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache  # also echoes_site.cache's subclass
+from redis.exceptions import RedisError
 from rest_framework import throttling
 
 from echoes_site.client_address import client_address
+
+logger = logging.getLogger(__name__)
 
 
 def _hit(key: str, timeout: int) -> int:
@@ -59,7 +64,13 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
         now = self.timer()
         window = int(now // self.duration)
         self.wait_seconds = (window + 1) * self.duration - now
-        return _hit(f"{self.key}:{window}", self.duration + 1) <= self.num_requests
+        try:
+            return _hit(f"{self.key}:{window}", self.duration + 1) <= self.num_requests
+        except RedisError:
+            # The cache is down: serve the request rather than fail every call of the API
+            # with it (the login lockout keeps its counts in the database, not here).
+            logger.warning("throttle %s not applied: the cache (Redis) is unreachable", self.scope)
+            return True
 
     def wait(self) -> float:
         return self.wait_seconds
