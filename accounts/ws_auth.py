@@ -26,9 +26,9 @@ logger = logging.getLogger(__name__)
 
 TOKEN_SUBPROTOCOL_PREFIX = "token."
 CLOSE_UNAUTHENTICATED = 4401  # no, invalid or revoked credentials
-# A service the socket needs (Redis) is down. Not 4503 ("try again later"): daphne only
+# A service the socket needs (Redis) is down. Not 1013 ("try again later"): daphne only
 # sends 1000 or 3000-4999; 4503 mirrors HTTP 503.
-CLOSE_TRY_AGAIN_LATER = 4503
+CLOSE_SERVICE_UNAVAILABLE = 4503
 UNAVAILABLE_MESSAGE = "Live updates are unavailable right now (a service is down); try again in a minute."
 
 
@@ -84,12 +84,12 @@ class CredentialsWatchMixin:
         except RedisError as error:
             logger.warning("channel layer failed (%s); closing socket with 4503", error)
             with contextlib.suppress(Exception):
-                await self.disconnect(CLOSE_TRY_AGAIN_LATER)
+                await self.disconnect(CLOSE_SERVICE_UNAVAILABLE)
             if not getattr(self, "closing", False):
                 if getattr(self, "accepted", False):
-                    await self._close_with_error("unavailable", UNAVAILABLE_MESSAGE, CLOSE_TRY_AGAIN_LATER)
+                    await self._close_with_error("unavailable", UNAVAILABLE_MESSAGE, CLOSE_SERVICE_UNAVAILABLE)
                 else:
-                    await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+                    await send({"type": "websocket.close", "code": CLOSE_SERVICE_UNAVAILABLE})
 
     async def accept(self, *args, **kwargs) -> None:
         await super().accept(*args, **kwargs)
@@ -104,7 +104,7 @@ class CredentialsWatchMixin:
         except Exception:
             logger.warning("channel layer unreachable; closing socket of user %s", self.scope["user"].pk)
             self.joined_groups = []
-            await self._close_with_error("unavailable", UNAVAILABLE_MESSAGE, CLOSE_TRY_AGAIN_LATER)
+            await self._close_with_error("unavailable", UNAVAILABLE_MESSAGE, CLOSE_SERVICE_UNAVAILABLE)
             return False
         return True
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 from django.db import connection
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.integration.moods.helpers import (
     PASSWORD,
@@ -152,3 +152,27 @@ def _set_password(user) -> None:
         user.save()
     finally:
         connection.close()  # this runs in a worker thread with a connection of its own
+
+
+def test_an_origin_on_another_port_of_the_same_host_is_refused(start_server):
+    """Another service on this host (another port) is another site: no cookie socket."""
+    server = start_server()
+    cookie = session_cookie(make_user("ann"))
+
+    async def opens(origin: str) -> int:
+        try:
+            async with ws_connect(server, cookie=cookie, origin=origin) as ws:
+                await recv_until(ws, "ready")
+                return 101
+        except InvalidStatus as refused:
+            return refused.response.status_code
+
+    async def scenario():
+        return (
+            await opens(server.url),
+            await opens(f"http://127.0.0.1:{server.port + 1}"),
+            await opens(f"http://localhost:{server.port}"),  # another host name
+            await opens("null"),
+        )
+
+    assert asyncio.run(scenario()) == (101, 403, 403, 403)
