@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import USERNAME_PATTERN
 from accounts.selectors import profile_get
 from accounts.serializers import PreferencesSerializer, UserSerializer
 from accounts.services import profile_update, token_obtain, token_revoke, user_register
@@ -25,7 +26,11 @@ class RegisterApi(APIView):
     throttle_scope = "login"
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
+        username = serializers.RegexField(
+            USERNAME_PATTERN,
+            max_length=150,
+            help_text="Letters a-z, digits and . _ - (NFKC-normalised first); unique in any case.",
+        )
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=128, write_only=True)
 

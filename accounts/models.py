@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 
 # ASCII letters, digits and . _ - only: no look-alike letters from other scripts
 # ("аnn" with a Cyrillic а), and no "@", which sign-in reads as an email address.
+USERNAME_PATTERN = r"^[A-Za-z0-9._-]+$"  # as the API schema states it (ECMA regex)
 username_validator = RegexValidator(
     r"^[A-Za-z0-9._-]+\Z",
     "Use letters a-z, digits, '.', '_' or '-' only (no spaces or other alphabets).",

@@ -87,7 +87,9 @@ class CredentialsWatchMixin:
                 await self.disconnect(CLOSE_SERVICE_UNAVAILABLE)
             if not getattr(self, "closing", False):
                 if getattr(self, "accepted", False):
-                    await self._close_with_error("unavailable", UNAVAILABLE_MESSAGE, CLOSE_SERVICE_UNAVAILABLE)
+                    await self._close_with_error(
+                        "unavailable", UNAVAILABLE_MESSAGE, CLOSE_SERVICE_UNAVAILABLE
+                    )
                 else:
                     await send({"type": "websocket.close", "code": CLOSE_SERVICE_UNAVAILABLE})
 
