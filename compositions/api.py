@@ -42,7 +42,7 @@ class CompositionListApi(APIView):
         mood = serializers.ChoiceField(choices=MOOD_LABELS, required=False)
         style = serializers.ChoiceField(choices=STYLES, required=False)
         status = serializers.ChoiceField(choices=Composition.Status.values, required=False)
-        favourite = serializers.BooleanField(required=False)  # "null" is a 400, not "either"
+        favourite = serializers.BooleanField(required=False, allow_null=True, default=None)
         created_from = serializers.DateField(required=False)
         created_to = serializers.DateField(required=False)
         q = serializers.CharField(required=False, max_length=120)

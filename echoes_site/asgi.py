@@ -72,6 +72,11 @@ class BrowserOriginValidator:
         return validate_host(hostname, settings.ALLOWED_HOSTS)
 
 
+if not settings.TESTING:  # the test process imports this module without serving it
+    from moods.sweeper import sweeper_start
+
+    sweeper_start()  # closes sessions a dead server left open, without waiting for a socket
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

@@ -13,6 +13,7 @@ from tests.integration.accounts.factories import PASSWORD, make_user
 from tests.integration.security.conftest import form_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
+# Small budgets are per day: a per-minute window could roll over mid-test and refill.
 LIMIT = 4
 _spoofed = (f"203.0.113.{i}" for i in itertools.count(1))
 
@@ -38,7 +39,7 @@ def page_login_try(server, path: str, username: str, password: str) -> requests.
 
 
 def test_a_new_forwarded_for_per_request_is_no_new_token_budget(start_server):
-    server = start_server(THROTTLE_LOGIN="3/min", LOGIN_FAILURE_LIMIT="100")
+    server = start_server(THROTTLE_LOGIN="3/day", LOGIN_FAILURE_LIMIT="100")
     user = make_user("ann")
     answers = [token_try(server, user.username, "guess").status_code for _ in range(3)]
     assert answers == [401, 401, 401]
@@ -90,7 +91,7 @@ def test_one_address_guessing_many_accounts_is_locked_out(start_server):
 def test_behind_one_trusted_proxy_the_address_it_saw_counts(start_server):
     """TRUSTED_PROXIES=1: the proxy's entry (rightmost) is the client; two clients behind
     the same proxy have their own budgets, and a client's own prefix changes nothing."""
-    server = start_server(TRUSTED_PROXIES="1", THROTTLE_LOGIN="2/min", LOGIN_FAILURE_LIMIT="100")
+    server = start_server(TRUSTED_PROXIES="1", THROTTLE_LOGIN="2/day", LOGIN_FAILURE_LIMIT="100")
     user = make_user("ann")
     for forged in ("1.1.1.1", "2.2.2.2"):
         assert (
