@@ -1,6 +1,6 @@
 """REST endpoints of accounts: thin, one class per operation."""
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import USERNAME_PATTERN
 from accounts.selectors import profile_get
 from accounts.serializers import PreferencesSerializer, UserSerializer
 from accounts.services import profile_update, token_obtain, token_revoke, user_register
@@ -25,7 +26,11 @@ class RegisterApi(APIView):
     throttle_scope = "login"
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
+        username = serializers.RegexField(
+            USERNAME_PATTERN,
+            max_length=150,
+            help_text="Letters a-z, digits and . _ - (NFKC-normalised first); unique in any case.",
+        )
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=128, write_only=True)
 
@@ -66,9 +71,12 @@ class TokenObtainApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
+        # The HttpRequest, not DRF's wrapper: the lockout marks it for axes' middleware.
+        user = authenticate(request._request, **data.validated_data)
         if user is None:
             raise AuthenticationFailed("Wrong username or password.")
+        # A token is a login: last_login is updated and the lockout forgets the failures.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
         return Response({"token": token_obtain(user=user).key})
 
 

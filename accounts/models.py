@@ -1,11 +1,44 @@
+import unicodedata
+
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
+
+# ASCII letters, digits and . _ - only: no look-alike letters from other scripts
+# ("аnn" with a Cyrillic а), and no "@", which sign-in reads as an email address.
+USERNAME_PATTERN = r"^[A-Za-z0-9._-]+$"  # as the API schema states it (ECMA regex)
+username_validator = RegexValidator(
+    r"^[A-Za-z0-9._-]+\Z",
+    "Use letters a-z, digits, '.', '_' or '-' only (no spaces or other alphabets).",
+    code="invalid_username",
+)
+
+
+def normalise_username(value: str) -> str:
+    """NFKC (so full-width "ａｎｎ" is "ann") and trimmed; validation decides the rest."""
+    return unicodedata.normalize("NFKC", value).strip()
 
 
 class User(AbstractUser):
-    """A listener. Email is unique so it can identify an account."""
+    """A listener. Usernames and emails are unique whatever their case (the database
+    enforces it, so parallel signups cannot both win)."""
 
+    username = models.CharField(
+        "username",
+        max_length=150,
+        unique=True,
+        help_text="150 characters or fewer: letters a-z, digits and . _ - only.",
+        validators=[username_validator],
+        error_messages={"unique": "That username is taken."},
+    )
     email = models.EmailField("email address", unique=True)
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="unique_username_any_case"),
+            models.UniqueConstraint(Lower("email"), name="unique_email_any_case"),
+        ]
 
 
 class Profile(models.Model):

@@ -7,15 +7,18 @@ from collections.abc import Iterable
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
 from accounts.languages import LANGUAGES, language_code
-from accounts.models import FavouriteSinger, Profile, User
+from accounts.models import FavouriteSinger, Profile, User, normalise_username, username_validator
 from accounts.names import normalise_name
+from accounts.revocation import sockets_close
 
 MAX_FAVOURITE_SINGERS = 50
 MAX_LANGUAGES = len(LANGUAGES)
+TAKEN_USERNAME = "That username is taken."
+TAKEN_EMAIL = "An account with that email already exists."
 
 
 def clean_languages(languages: Iterable[str]) -> list[str]:
@@ -56,8 +59,13 @@ def clean_singers(singers: Iterable[str]) -> list[tuple[str, str]]:
 
 @transaction.atomic
 def user_register(*, username: str, email: str, password: str) -> User:
-    """Create a user with an empty profile; ValidationError for taken names or weak passwords."""
-    username = username.strip()
+    """Create a user with an empty profile; ValidationError for taken names or weak passwords.
+
+    The username is NFKC-normalised and must be ASCII letters, digits and . _ -; names
+    and emails are unique whatever their case. The checks below give the friendly
+    message; the database's constraints decide a race between parallel signups.
+    """
+    username = normalise_username(username)
     email = email.strip().lower()
     errors: dict[str, list[str]] = {}
     try:
@@ -66,10 +74,15 @@ def user_register(*, username: str, email: str, password: str) -> User:
         errors["email"] = ["Enter a valid email address."]
     if not username:
         errors["username"] = ["Choose a username."]
-    elif User.objects.filter(username__iexact=username).exists():
-        errors["username"] = ["That username is taken."]
+    else:
+        try:
+            username_validator(username)
+        except ValidationError as error:
+            errors["username"] = list(error.messages)
+    if "username" not in errors and User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [TAKEN_USERNAME]
     if "email" not in errors and User.objects.filter(email__iexact=email).exists():
-        errors["email"] = ["An account with that email already exists."]
+        errors["email"] = [TAKEN_EMAIL]
     candidate = User(username=username, email=email)
     try:
         password_validation.validate_password(password, user=candidate)
@@ -77,7 +90,15 @@ def user_register(*, username: str, email: str, password: str) -> User:
         errors["password"] = list(error.messages)
     if errors:
         raise ValidationError(errors)
-    user = User.objects.create_user(username=username, email=email, password=password)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, email=email, password=password)
+    except IntegrityError:
+        # Another signup took the name or the email between our check and the insert.
+        taken_email = User.objects.filter(email__iexact=email).exists()
+        raise ValidationError(
+            {"email": [TAKEN_EMAIL]} if taken_email else {"username": [TAKEN_USERNAME]}
+        ) from None
     Profile.objects.create(user=user)
     return user
 
@@ -110,5 +131,15 @@ def token_obtain(*, user: User) -> Token:
 
 
 def token_revoke(*, user: User) -> None:
-    """Delete the user's API token; clients must obtain a new one."""
+    """Delete the user's API token and close the sockets it opened; clients must obtain a new one."""
+    keys = list(Token.objects.filter(user=user).values_list("key", flat=True))
     Token.objects.filter(user=user).delete()
+    sockets_close(user_id=user.pk, token_keys=keys)
+
+
+def user_credentials_revoke(*, user: User) -> None:
+    """Everything that proves to be this user stops working: API tokens are deleted and
+    every open socket closes. (Web sessions made before a password change already die
+    with it: Django checks each session against the password hash.)"""
+    Token.objects.filter(user=user).delete()
+    sockets_close(user_id=user.pk)

@@ -96,6 +96,10 @@ def _text(value: Any, name: str, max_length: int, *, required: bool = False) -> 
     text = " ".join(str(value).split())
     if "\ufffd" in text:
         raise RowError(f"{name} contains bytes that are not valid text in the file's encoding")
+    if "\x00" in text:  # PostgreSQL cannot store it: the row, not the import, fails
+        raise RowError(f"{name} contains a NUL character")
+    if not text.isascii() and any("\ud800" <= char <= "\udfff" for char in text):
+        raise RowError(f"{name} contains a lone surrogate (not valid text)")
     if required and not text:
         raise RowError(f"{name} is empty")
     if len(text) > max_length:

@@ -9,20 +9,20 @@ else gets an error frame; the connection stays open. Unauthenticated: closed wit
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from compositions.progress import composition_event, remember_server_loop, user_group
+from accounts.ws_auth import CredentialsWatchMixin
+from compositions.progress import composition_event, user_group
 from compositions.selectors import composition_in_flight_list
 
 CLOSE_UNAUTHENTICATED = 4401
 MAX_CLIENT_MESSAGE = 4096
 
 
-class NotificationsConsumer(AsyncWebsocketConsumer):
+class NotificationsConsumer(CredentialsWatchMixin, AsyncWebsocketConsumer):
     """Joins the group `user.<id>` and forwards its events to the client as JSON."""
 
     async def connect(self) -> None:
@@ -30,19 +30,17 @@ class NotificationsConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        remember_server_loop(asyncio.get_running_loop())
-        self.group = user_group(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
         subprotocol = "echoes.v1" if "echoes.v1" in self.scope.get("subprotocols", []) else None
         await self.accept(subprotocol=subprotocol)
+        if not await self.join_groups(user_group(user.pk)):  # also closes on revoked credentials
+            return
         snapshot = await database_sync_to_async(
             lambda: [composition_event(c) for c in composition_in_flight_list(user=user)]
         )()
         await self._send_json({"type": "composition.snapshot", "compositions": snapshot})
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.leave_groups()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if bytes_data is not None or text_data is None or len(text_data) > MAX_CLIENT_MESSAGE:

@@ -2,67 +2,24 @@
 
 Sending is best effort: channels_redis drops messages to a full channel, and a page may
 connect late, so the final state is always also readable from the database (the REST
-status endpoint, and the snapshot the notifications consumer sends on connect).
-
-Why a loop of our own: channels_redis keeps its connection pools per event loop. Calling
-`async_to_sync(layer.group_send)` from a Celery task creates a loop per call and leaves
-pools bound to dead loops ("Event loop is closed" on later calls, see STACK.md). Here one
-daemon thread per process owns one loop for the process's life (re-created after a fork),
-and every send is submitted to it, so the pools stay valid and are reused.
+status endpoint, and the snapshot the notifications consumer sends on connect). How a
+message gets from a job's thread or process to the layer: echoes_site.channel_send.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
-import threading
 from typing import Any
 
-from channels.layers import get_channel_layer
+from echoes_site.channel_send import group_send_sync, remember_server_loop
 
-logger = logging.getLogger(__name__)
+__all__ = ["EVENT_TYPE", "composition_event", "publish", "remember_server_loop", "user_group"]
 
 EVENT_TYPE = "composition.progress"
-SEND_TIMEOUT_SECONDS = 5.0
-
-_lock = threading.Lock()
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_pid: int | None = None
-# Embedded mode: the in-memory layer's queues belong to the ASGI server's loop, so sends
-# from a job thread must be handed to that loop (remembered by the consumer on connect).
-_server_loop: asyncio.AbstractEventLoop | None = None
-
-
-def remember_server_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Called by the notifications consumer: the loop the in-memory layer lives on."""
-    global _server_loop
-    _server_loop = loop
 
 
 def user_group(user_id: int) -> str:
     """The channel-layer group every open page or app of this user listens to."""
     return f"user.{user_id}"
-
-
-def _sender_loop() -> asyncio.AbstractEventLoop:
-    global _loop, _loop_pid
-    with _lock:
-        # A forked Celery pool child inherits the variable but not the thread: start anew.
-        if _loop is None or _loop_pid != os.getpid() or _loop.is_closed():
-            loop = asyncio.new_event_loop()
-            thread = threading.Thread(target=loop.run_forever, name="composition-progress", daemon=True)
-            thread.start()
-            _loop, _loop_pid = loop, os.getpid()
-        return _loop
-
-
-def _running_in_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def composition_event(composition: Any) -> dict[str, Any]:
@@ -79,23 +36,6 @@ def composition_event(composition: Any) -> dict[str, Any]:
 
 def publish(composition: Any) -> None:
     """Tell the owner's open pages and apps where this composition's job is. Never raises."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    message = {"type": EVENT_TYPE, "event": composition_event(composition)}
-    group = user_group(composition.owner_id)
-    try:
-        if layer.__class__.__name__ == "InMemoryChannelLayer":
-            # Embedded mode: only the server's loop may touch the layer's queues.
-            loop = _server_loop
-            if loop is None or loop.is_closed() or not loop.is_running() or _running_in_event_loop():
-                return  # no page has connected in this process: nobody to tell
-            future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
-            future.result(timeout=SEND_TIMEOUT_SECONDS)
-            return
-        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _sender_loop())
-        future.result(timeout=SEND_TIMEOUT_SECONDS)
-    except Exception:
-        logger.warning(
-            "could not publish progress of composition %s to %s", composition.pk, group, exc_info=True
-        )
+    group_send_sync(
+        user_group(composition.owner_id), {"type": EVENT_TYPE, "event": composition_event(composition)}
+    )

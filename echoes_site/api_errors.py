@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from drf_spectacular.utils import extend_schema
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from ml.errors import MLError
+
+logger = logging.getLogger(__name__)
+# Redis (cache, channel layer) and the Celery broker unreachable: a 503, not a 500.
+DEPENDENCY_ERRORS: tuple[type[Exception], ...] = (RedisError, KombuOperationalError)
 
 
 def _first_message(detail: Any) -> str:
@@ -39,6 +46,17 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, MLError):
         exc = exceptions.ValidationError({"non_field_errors": [str(exc)]})
         exc.default_code = "invalid"
+    elif isinstance(exc, DEPENDENCY_ERRORS):
+        logger.warning("a service the API needs is down: %s: %s", type(exc).__name__, exc)
+        response = Response(
+            error_body(
+                "service_unavailable",
+                "A service this request needs is down for a moment; try again in a minute.",
+            ),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = "30"
+        return response
     elif isinstance(exc, RequestDataTooBig):
         return Response(
             error_body("too_large", "The request body is too large."),

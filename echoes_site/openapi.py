@@ -6,8 +6,8 @@
   (`count`, `next`, `previous`, `results`) with `limit`/`offset` parameters.
 - Every operation documents the errors it can answer, all in the one error format of
   echoes_site.api_errors (component `Error`): 400 for bad input, 401/403 for auth,
-  404 for objects (another user's object is 404 too), 413/415 for request bodies, 429
-  for throttling.
+  404 for objects (another user's object is 404 too), 411/413/415 for request bodies,
+  429 for throttling and login lockout, 503 when Redis or the broker is down.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ ERROR_DESCRIPTIONS = {
     "409": "Not in a state for this (e.g. the composition's file is not ready yet).",
     "413": "The request body is too large.",
     "415": "Unsupported Content-Type for the request body.",
-    "429": "Throttled (per user/client, stricter on login and composing); see Retry-After.",
+    "411": "A request body without Content-Length (chunked): send its length.",
+    "429": "Throttled (per user/client, stricter on login and composing), or locked out after too many "
+    "failed logins; see Retry-After.",
+    "503": "A service the request needs (Redis, the job broker) is down; try again (see Retry-After).",
 }
 
 
@@ -63,19 +66,19 @@ class AutoSchema(openapi.AutoSchema):
         error_ref = self.resolve_serializer(ErrorSerializer, "response").ref
         parameters = operation.get("parameters", [])
         has_body = "requestBody" in operation
-        codes = ["401", "403", "429"]
+        codes = ["401", "403", "429", "503"]
         if has_body or any(p["in"] in {"query", "header"} for p in parameters):
             codes.append("400")
         if has_body or parameters:
             # Path ids, and ids inside the input (a session, a song), may name no object of yours.
             codes.append("404")
         if has_body:
-            codes += ["413", "415"]
+            codes += ["411", "413", "415"]
         responses = operation["responses"]
         for code in sorted(codes):
             responses.setdefault(code, {})
         for code, response in responses.items():
-            if code.startswith("4") and "content" not in response:
+            if code[0] in "45" and "content" not in response:
                 response["description"] = ERROR_DESCRIPTIONS.get(code, "Error.")
                 response["content"] = {"application/json": {"schema": error_ref}}
         operation["responses"] = dict(sorted(responses.items()))

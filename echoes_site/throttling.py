@@ -8,15 +8,25 @@ requests overwrite each other's entry. These count requests per fixed window ins
 a client burst up to twice its rate across a window boundary; for abuse protection
 that is fine, and the rates are set with it in mind.
 
+Anonymous clients are told apart by echoes_site.client_address (the socket peer, or
+the address our trusted proxies saw), never by a header the client wrote.
+
 The classes keep DRF's names, scopes, cache keys and rates (settings.REST_FRAMEWORK
 DEFAULT_THROTTLE_RATES: anon, user, login, compose).
 """
 
 from __future__ import annotations
 
+import logging
+
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache  # also echoes_site.cache's subclass
+from redis.exceptions import RedisError
 from rest_framework import throttling
+
+from echoes_site.client_address import client_address
+
+logger = logging.getLogger(__name__)
 
 
 def _hit(key: str, timeout: int) -> int:
@@ -54,10 +64,21 @@ class FixedWindowRateThrottle(throttling.SimpleRateThrottle):
         now = self.timer()
         window = int(now // self.duration)
         self.wait_seconds = (window + 1) * self.duration - now
-        return _hit(f"{self.key}:{window}", self.duration + 1) <= self.num_requests
+        try:
+            return _hit(f"{self.key}:{window}", self.duration + 1) <= self.num_requests
+        except RedisError:
+            # The cache is down: serve the request rather than fail every call of the API
+            # with it (the login lockout keeps its counts in the database, not here).
+            logger.warning("throttle %s not applied: the cache (Redis) is unreachable", self.scope)
+            return True
 
     def wait(self) -> float:
         return self.wait_seconds
+
+    def get_ident(self, request) -> str:
+        # DRF's own get_ident believes X-Forwarded-For unless NUM_PROXIES is set: one
+        # made-up header per request was a fresh budget (issue 19).
+        return client_address(request)
 
 
 class AnonRateThrottle(throttling.AnonRateThrottle, FixedWindowRateThrottle):

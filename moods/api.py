@@ -25,6 +25,7 @@ from moods.models import MoodSession
 from moods.protocol import MAX_FRAME_BYTES, mood_payload
 from moods.selectors import (
     BUCKETS,
+    DAY_VALIDATORS,
     mood_correction_list,
     mood_history,
     personal_calibration_get,
@@ -80,8 +81,12 @@ class MoodSessionListApi(APIView):
     )
 
     class FilterSerializer(serializers.Serializer):
-        start = serializers.DateField(required=False, help_text="First day (UTC), inclusive.")
-        end = serializers.DateField(required=False, help_text="Last day (UTC), inclusive.")
+        start = serializers.DateField(
+            required=False, validators=DAY_VALIDATORS, help_text="First day (UTC), inclusive."
+        )
+        end = serializers.DateField(
+            required=False, validators=DAY_VALIDATORS, help_text="Last day (UTC), inclusive."
+        )
 
     @extend_schema(
         parameters=[FilterSerializer, ordering.parameter(), *PAGE_PARAMETERS],
@@ -243,9 +248,13 @@ class MoodHistoryApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         start = serializers.DateField(
-            required=False, help_text="First day (UTC), inclusive; default 30 days ago."
+            required=False,
+            validators=DAY_VALIDATORS,
+            help_text="First day (UTC), inclusive; default 30 days ago.",
         )
-        end = serializers.DateField(required=False, help_text="Last day (UTC), inclusive; default today.")
+        end = serializers.DateField(
+            required=False, validators=DAY_VALIDATORS, help_text="Last day (UTC), inclusive; default today."
+        )
         bucket = serializers.ChoiceField(choices=BUCKETS, default="session")
 
     class OutputSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
+from accounts.ws_auth import CredentialsWatchMixin
 from ml.emotion.personal import PersonalCalibration
 from ml.errors import MLError
 from moods import inference, protocol, selectors, services
@@ -51,7 +52,7 @@ def _ensure_sweeper() -> None:
         _sweeper = asyncio.get_running_loop().create_task(_sweep_forever())
 
 
-class MoodSessionConsumer(AsyncWebsocketConsumer):
+class MoodSessionConsumer(CredentialsWatchMixin, AsyncWebsocketConsumer):
     """One WebSocket connection: binary frames in, JSON results out."""
 
     async def connect(self) -> None:
@@ -88,6 +89,8 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
             else MoodSession.Client.COOKIE
         )
         await self.accept(subprotocol)
+        if not await self.join_groups():  # closes when the credentials are revoked
+            return
         _ensure_sweeper()
         inference.warm_up()
         await self._start_session()
@@ -148,6 +151,7 @@ class MoodSessionConsumer(AsyncWebsocketConsumer):
         for task in getattr(self, "tasks", []):
             task.cancel()
         await self._close_session(MoodSession.CloseReason.DISCONNECT)
+        await self.leave_groups()
 
     # -- incoming messages ---------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from django.core.cache import cache
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -24,6 +25,11 @@ from moods.models import MoodCorrection, MoodReading, MoodSession
 Bucket = Literal["session", "hour", "day"]
 BUCKETS: tuple[str, ...] = ("session", "hour", "day")
 MAX_HISTORY_DAYS = 366
+# Days a date filter may name: far enough from datetime's limits (years 1 and 9999) that
+# a range's "next day" or "30 days before" still exists (9999-12-31 + 1 day was a 500).
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(9000, 12, 31)
+DAY_VALIDATORS = (MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY))
 
 
 def session_list(

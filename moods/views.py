@@ -13,12 +13,16 @@ from django.views.decorators.http import require_GET
 
 from moods.aggregation import mood_verdict
 from moods.charts import history_png
-from moods.selectors import BUCKETS, MAX_HISTORY_DAYS, MoodHistory, mood_history
+from moods.selectors import BUCKETS, DAY_VALIDATORS, MAX_HISTORY_DAYS, MoodHistory, mood_history
 
 
 class HistoryRangeForm(forms.Form):
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        required=False, validators=DAY_VALIDATORS, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, validators=DAY_VALIDATORS, widget=forms.DateInput(attrs={"type": "date"})
+    )
     bucket = forms.ChoiceField(choices=[(b, b) for b in BUCKETS], required=False)
 
     def clean(self):
@@ -67,6 +71,7 @@ def history(request):
             "distribution_rows": rows,
             "query": request.GET.urlencode(),
         },
+        status=400 if form.errors else 200,
     )
 
 

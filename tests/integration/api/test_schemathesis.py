@@ -3,9 +3,10 @@
 Every operation of /api/schema/ is fuzzed (valid and invalid input, a deterministic seed,
 a few examples each) through daphne on PostgreSQL and Redis, as a user who owns a ready
 composition, a listening event and a mood session; path ids are either generated or
-that user's own ids, so the happy paths run too. Every response must pass the checks
-below: no 5xx, a documented status code and content type, a body that matches the
-schema. All failures are collected and reported together with a curl line each.
+that user's own ids, so the happy paths run too. Every response must pass every check
+of schemathesis but the two listed in NOT_CHECKED (why: there and in docs/api.md): no
+5xx, documented status codes, content types, headers and bodies, auth not ignored, no
+use after delete. All failures are collected and reported together with a curl line each.
 
 The token revoke operation is fuzzed like the rest: the fuzzer's token is read from the
 accounts service before every call, so a revoked token is simply replaced.
@@ -22,19 +23,26 @@ import redis
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 from tqdm import tqdm
 
 from accounts.services import token_obtain
 from tests.conftest import LiveServer, subprocess_env
 from tests.integration.api.objects import OWNED_OBJECTS, make_user
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+schemathesis.checks.load_all_checks()
+# Every check schemathesis has, but two whose failures are rules the schema does not
+# state (each found by running with them; reasons also in docs/api.md, "schemathesis"):
+NOT_CHECKED = {
+    # "schema-valid request rejected": business rules beyond the schema refuse schema-valid
+    # input with a 400 on purpose: Django's password validators, email validity, style and
+    # language names (free text with aliases), the 1900-9000 date bounds, image content.
+    "positive_data_acceptance",
+    # "schema-violating request accepted": an empty query value (`?status=`) and
+    # `?favourite=null` mean "not given", as an HTML form sends it, where the schema
+    # would want a 400.
+    "negative_data_rejection",
+}
+CHECKS = [check for check in schemathesis.checks.CHECKS.get_all() if check.__name__ not in NOT_CHECKED]
 # Small enough for a few minutes on a loaded 2-core machine; raise locally to dig deeper.
 MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "20"))
 SEED = int(os.environ.get("API_FUZZ_SEED", "20261126"))
@@ -55,6 +63,9 @@ def fuzz_server(transactional_db, tmp_path, redis_url, broker_url, settings) -> 
         THROTTLE_ANON="100000/min",
         THROTTLE_LOGIN="100000/min",
         THROTTLE_COMPOSE="100000/min",
+        # ...and the login lockout would answer every token call with 429 after a few
+        # fuzzed wrong passwords: the token operation would never really be fuzzed.
+        LOGIN_FAILURE_LIMIT="100000000",
     )
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.COMPOSITIONS_QUEUE = env["COMPOSITIONS_QUEUE"]

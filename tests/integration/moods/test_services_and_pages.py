@@ -87,7 +87,7 @@ def test_the_history_page_shows_my_moods_and_a_png_chart():
     assert chart.status_code == 200 and chart["Content-Type"] == "image/png"
     assert chart.content.startswith(b"\x89PNG")
     bad = client.get("/moods/history/?start=2026-05-01&end=2026-04-01")
-    assert bad.status_code == 200 and "must not be after" in bad.content.decode()
+    assert bad.status_code == 400 and "must not be after" in bad.content.decode()
     assert client.get("/moods/history/chart.png?start=2026-05-01&end=2026-04-01").status_code == 400
 
 

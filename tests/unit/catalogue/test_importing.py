@@ -253,3 +253,39 @@ def test_large_json_array_streams_with_right_line_numbers(tmp_path):
 def test_an_empty_file_is_refused(tmp_path, name):
     with pytest.raises(ImportRefused, match="empty"):
         import_songs(write(tmp_path, name, "\n  \n"), default_language="en")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        (
+            "nul.csv",
+            b"track_name,artists,valence,energy\nA\x00x,B,0.5,0.5\nC,D,0.5,0.5\n",
+            "track_name contains a NUL",
+        ),
+        (
+            "nul2.csv",
+            b"track_name,artists,valence,energy\nA,B\x00,0.5,0.5\nC,D,0.5,0.5\n",
+            "artists contains a NUL",
+        ),
+        (
+            "nul.json",
+            b'[{"track_name": "A\\u0000x", "artists": "B", "valence": 0.5, "energy": 0.5},'
+            b' {"track_name": "C", "artists": "D", "valence": 0.5, "energy": 0.5}]',
+            "track_name contains a NUL",
+        ),
+        (
+            "surrogate.json",
+            b'[{"track_name": "A\\ud800", "artists": "B", "valence": 0.5, "energy": 0.5},'
+            b' {"track_name": "C", "artists": "D", "valence": 0.5, "energy": 0.5}]',
+            "lone surrogate",
+        ),
+    ],
+)
+def test_a_nul_or_a_lone_surrogate_rejects_its_row_not_the_import(tmp_path, name, content, reason):
+    # PostgreSQL refuses NUL in text: the command printed a traceback (issue 19).
+    out = StringIO()
+    call_command(
+        "import_songs", str(write(tmp_path, name, content)), "--language", "ta", "--no-progress", stdout=out
+    )
+    assert "2 rows: 1 created" in out.getvalue() and reason in out.getvalue()
