@@ -23,9 +23,25 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         checkpoint_minutes=args.checkpoint_minutes,
         sample_every=args.sample_every,
+        model=args.model,
+        threads=args.threads,
     )
     result = train(cfg, export_to=Path(args.export) if args.export else None)
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def _parse_corpus(args: argparse.Namespace) -> int:
+    from ml.music.notes import parse_corpus
+
+    print(json.dumps(parse_corpus(Path(args.out), limit=args.limit), indent=2))
+    return 0
+
+
+def _build_phrases(args: argparse.Namespace) -> int:
+    from ml.music.phrase import build_phrase_dataset
+
+    print(json.dumps(build_phrase_dataset(Path(args.tunes), Path(args.out)), indent=2))
     return 0
 
 
@@ -98,7 +114,24 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-minutes", type=float, default=4.0)
     p.add_argument("--sample-every", type=int, default=250)
+    p.add_argument(
+        "--model",
+        choices=("segment", "phrase"),
+        default="segment",
+        help="v1 4-bar segments or v2 8-bar phrases",
+    )
+    p.add_argument("--threads", type=int, default=2, help="TensorFlow intra-op threads")
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("parse-corpus", help="v2: parse every folk tune and chorale to notes (slow, once)")
+    p.add_argument("--out", default=str(CACHE_DIR / "tunes.npz"))
+    p.add_argument("--limit", type=int, default=None, help="at most this many files")
+    p.set_defaults(func=_parse_corpus)
+
+    p = sub.add_parser("build-phrases", help="v2: 8-bar phrase windows from the parsed corpus")
+    p.add_argument("--tunes", default=str(CACHE_DIR / "tunes.npz"))
+    p.add_argument("--out", default=str(CACHE_DIR / "phrases.npz"))
+    p.set_defaults(func=_build_phrases)
 
     p = sub.add_parser("generate", help="compose one piece: MIDI, audio and a piano-roll PNG")
     p.add_argument("--mood", required=True)
