@@ -88,3 +88,14 @@ def test_piano_roll_png_is_a_picture():
     assert image.format == "PNG" and image.width >= 400 and image.height >= 300
     pixels = np.asarray(image.convert("RGB")).reshape(-1, 3)
     assert len({tuple(p) for p in pixels[::7]}) > 5  # coloured notes, not a blank canvas
+
+
+def test_the_legend_does_not_cover_the_top_notes():
+    from ml.music.plot import piano_roll_figure
+
+    fig = piano_roll_figure(_hand_piece())
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    plot_area = ax.get_window_extent()
+    assert legend.y0 >= plot_area.y1 - 1  # above the plot area, where no note is drawn
