@@ -96,6 +96,24 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_facts(args: argparse.Namespace) -> int:
+    from ml.music.evaluate import listener_evaluation, listener_markdown
+
+    models = {}
+    for spec in args.model:
+        name, _, path = spec.partition("=")
+        models[name] = path or None
+    results = listener_evaluation(Path(args.phrases), models, seeds=args.seeds)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    table = listener_markdown(results)
+    if args.markdown:
+        Path(args.markdown).write_text(table)
+    print(table)
+    return 0
+
+
 def register(sub) -> None:
     """Add the train/generate/evaluate sub-parsers."""
     p = sub.add_parser("train", help="train the WGAN-GP (resumes from --run-dir)")
@@ -156,3 +174,16 @@ def register(sub) -> None:
     p.add_argument("--json", default=str(CACHE_DIR / "eval.json"))
     p.add_argument("--markdown", default=str(CACHE_DIR / "eval.md"))
     p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("evaluate-facts", help="listener facts of 8-bar pieces: real vs Markov vs models")
+    p.add_argument("--phrases", default=str(CACHE_DIR / "phrases.npz"))
+    p.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        help="NAME=WEIGHTS (repeatable); NAME= alone means the shipped weights",
+    )
+    p.add_argument("--seeds", type=int, default=10, help="pieces per style and mood")
+    p.add_argument("--json", default=str(CACHE_DIR / "facts.json"))
+    p.add_argument("--markdown", default=str(CACHE_DIR / "facts.md"))
+    p.set_defaults(func=_evaluate_facts)

@@ -78,6 +78,8 @@ def rasterise(
             s = int(math.floor(start * GRID_PER_QUARTER + 1e-6))
             e = int(round((start + dur) * GRID_PER_QUARTER))
             if s < n_steps and onsets[k, s]:
+                if (start + dur) * GRID_PER_QUARTER <= s + 1 + 1e-6:
+                    continue  # a short note inside an eighth another note attacked
                 s += 1  # that eighth already belongs to an earlier note
             e = min(max(e, s + 1), n_steps)
             if s >= n_steps or s >= e:
@@ -90,6 +92,8 @@ def rasterise(
             tokens[k, s:e] = pitch - PITCH_LOW
             onsets[k, s] = 1
             onsets[k, s + 1 : e] = 0
+            if e < n_steps and tokens[k, e] != REST and not onsets[k, e]:
+                onsets[k, e] = 1  # what is left of an overlapping earlier note sounds again
     return tokens, onsets
 
 
