@@ -258,6 +258,18 @@ def phrase_pitches(tokens: np.ndarray, onsets: np.ndarray) -> np.ndarray:
     return tokens_to_pitches(grid_to_tokens16(tokens, onsets))
 
 
+def pitches_in_c(pitches: np.ndarray) -> np.ndarray:
+    """A piece moved so its (Krumhansl-Schmuckler) tonic is C, as the real windows are.
+
+    The shipped generator transposes each piece to a seed-chosen key; mgeval's pitch
+    features would otherwise measure the key, not the music.
+    """
+    from ml.music.metrics import piece_tonic
+
+    shift = ((-piece_tonic(pitches) + 6) % 12) - 6
+    return np.where(pitches >= 0, pitches + shift, -1)
+
+
 def _style_rows(data: dict[str, np.ndarray], prefix: str, style: str, cadence_only: bool) -> np.ndarray:
     from ml.music.phrase import PHRASE_STYLES
 
@@ -347,7 +359,7 @@ def listener_evaluation(
         rows = {}
         for name, pieces in sets.items():
             facts = listener_facts(pieces)
-            mg = mgeval_compare(half_a, pieces)
+            mg = mgeval_compare(half_a, [pitches_in_c(p) for p in pieces])
             facts["mgeval_mean_oa"] = float(np.mean([v["oa"] for v in mg.values()]))
             facts["copied_2_bars"] = float(np.mean([copy_index.longest_copy(p) >= 2 for p in pieces]))
             if name in pieces_of:

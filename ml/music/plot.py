@@ -65,3 +65,31 @@ def piano_roll_figure(piece: Piece, dpi: int = 100):
     )
     fig.tight_layout()
     return fig
+
+
+def training_losses_png(losses_csv, dpi: int = 100) -> bytes:
+    """PNG of a run's losses.csv: Wasserstein estimate, gradient penalty and the condition losses."""
+    import csv
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    with open(losses_csv, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    steps = [int(r["step"]) for r in rows]
+    fig = Figure(figsize=(10, 4), dpi=dpi)
+    left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    for key in ("w_dist", "gp"):
+        left.plot(steps, [float(r[key]) for r in rows], label=key, linewidth=0.8)
+    for key in [k for k in rows[0] if k.endswith("_loss") and k not in ("c_loss", "g_loss")]:
+        right.plot(steps, [float(r[key]) for r in rows], label=key, linewidth=0.8)
+    for ax, title in ((left, "critic"), (right, "generator condition losses")):
+        ax.set_xlabel("generator step")
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
