@@ -154,3 +154,19 @@ def test_phrase_generator_output_shapes():
     np.testing.assert_allclose(tf.reduce_sum(tracks[..., :N_TOKENS], axis=-1).numpy(), 1.0, rtol=1e-4)
     assert critic([tracks, chords, tf.zeros((2, COND2_DIM))]).shape == (2, 1)
     assert generator.count_params() < 3_000_000
+
+
+def test_the_shipped_phrase_model_keeps_a_pulse_and_cadences():
+    from ml.music import generate
+    from ml.music.config import WEIGHTS_DIR
+    from ml.music.metrics import barline_tie_share, downbeat_onset_share, ends_on_tonic
+
+    weights = WEIGHTS_DIR / "music_phrase_generator.weights.h5"
+    pieces = [
+        generate(mood=m, style="folk", bars=8, seed=s, weights=weights, candidates=1, snap_to_key=False)
+        for m in ("happy", "sad")
+        for s in range(3)
+    ]
+    assert np.mean([downbeat_onset_share(p.pitches) for p in pieces]) > 0.8
+    assert np.mean([barline_tie_share(p.pitches) for p in pieces]) < 0.2
+    assert np.mean([ends_on_tonic(p.pitches, 3) for p in pieces]) >= 0.8
