@@ -36,6 +36,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--skip-train", action="store_true")
+    parser.add_argument("--weights", default=None, help="generator weights (default: the shipped ones)")
     args = parser.parse_args()
 
     from ml.music import generate, midi_bytes, piano_roll_png, render_audio, to_midi
@@ -44,19 +45,28 @@ def main() -> int:
 
     rows = []
     t0 = time.perf_counter()
-    run = load_generator()
+    run = load_generator(args.weights)
     rows.append(
         ("load generator (first call: build, load weights, trace)", (time.perf_counter() - t0) * 1000, None)
     )
-    cond1 = np.repeat(condition_for(resolve_mood("calm"), "folk")[None], 2, axis=0)
-    noise1 = np.random.default_rng(0).standard_normal((2, NOISE_DIM)).astype(np.float32)
-    cond16 = np.repeat(cond1[:1], 32, axis=0)
-    noise16 = np.random.default_rng(0).standard_normal((32, NOISE_DIM)).astype(np.float32)
+    if run.phrase:  # v2: one 8-bar phrase per piece
+        from ml.music.phrase_generate import phrase_condition
+        from ml.music.phrase_model import NOISE2_DIM
+
+        cond1 = phrase_condition(resolve_mood("calm"), "folk")[None]
+        noise1 = np.random.default_rng(0).standard_normal((1, NOISE2_DIM)).astype(np.float32)
+    else:  # v1: two 4-bar segments per piece
+        cond1 = np.repeat(condition_for(resolve_mood("calm"), "folk")[None], 2, axis=0)
+        noise1 = np.random.default_rng(0).standard_normal((2, NOISE_DIM)).astype(np.float32)
+    cond16 = np.repeat(cond1[:1], 16 * len(cond1), axis=0)
+    noise16 = np.random.default_rng(0).standard_normal((len(cond16), noise1.shape[1])).astype(np.float32)
     w, c = measure(lambda: run(noise1, cond1).numpy(), args.repeats)
-    rows.append(("network, 1 piece of 8 bars (2 segments), tf.function", w, c))
+    rows.append((f"network, 1 piece of 8 bars ({len(cond1)} network sample(s)), tf.function", w, c))
     w, c = measure(lambda: run(noise16, cond16).numpy(), args.repeats)
     rows.append(("network, batch of 16 pieces of 8 bars, per piece", w / 16, c / 16))
-    w, c = measure(lambda: generate(mood="calm", style="folk", bars=8, seed=1), args.repeats)
+    w, c = measure(
+        lambda: generate(mood="calm", style="folk", bars=8, seed=1, weights=args.weights), args.repeats
+    )
     rows.append(("`generate()` 8 bars end to end (network + post-processing)", w, c))
     piece = generate(mood="calm", style="folk", bars=8, seed=1)
     w, c = measure(lambda: midi_bytes(piece), args.repeats)

@@ -32,6 +32,7 @@ from ml.music.config import (
 from ml.music.errors import (
     InvalidAudioFormat,
     InvalidBars,
+    InvalidCandidates,
     InvalidSeed,
     InvalidStyle,
     InvalidTempo,
@@ -50,6 +51,7 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "InvalidAudioFormat",
     "InvalidBars",
+    "InvalidCandidates",
     "InvalidMood",
     "InvalidSeed",
     "InvalidStyle",

@@ -23,9 +23,25 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         checkpoint_minutes=args.checkpoint_minutes,
         sample_every=args.sample_every,
+        model=args.model,
+        threads=args.threads,
     )
     result = train(cfg, export_to=Path(args.export) if args.export else None)
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def _parse_corpus(args: argparse.Namespace) -> int:
+    from ml.music.notes import parse_corpus
+
+    print(json.dumps(parse_corpus(Path(args.out), limit=args.limit), indent=2))
+    return 0
+
+
+def _build_phrases(args: argparse.Namespace) -> int:
+    from ml.music.phrase import build_phrase_dataset
+
+    print(json.dumps(build_phrase_dataset(Path(args.tunes), Path(args.out)), indent=2))
     return 0
 
 
@@ -80,6 +96,24 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_facts(args: argparse.Namespace) -> int:
+    from ml.music.evaluate import listener_evaluation, listener_markdown
+
+    models = {}
+    for spec in args.model:
+        name, _, path = spec.partition("=")
+        models[name] = path or None
+    results = listener_evaluation(Path(args.phrases), models, seeds=args.seeds)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    table = listener_markdown(results)
+    if args.markdown:
+        Path(args.markdown).write_text(table)
+    print(table)
+    return 0
+
+
 def register(sub) -> None:
     """Add the train/generate/evaluate sub-parsers."""
     p = sub.add_parser("train", help="train the WGAN-GP (resumes from --run-dir)")
@@ -98,7 +132,24 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-minutes", type=float, default=4.0)
     p.add_argument("--sample-every", type=int, default=250)
+    p.add_argument(
+        "--model",
+        choices=("segment", "phrase"),
+        default="segment",
+        help="v1 4-bar segments or v2 8-bar phrases",
+    )
+    p.add_argument("--threads", type=int, default=2, help="TensorFlow intra-op threads")
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("parse-corpus", help="v2: parse every folk tune and chorale to notes (slow, once)")
+    p.add_argument("--out", default=str(CACHE_DIR / "tunes.npz"))
+    p.add_argument("--limit", type=int, default=None, help="at most this many files")
+    p.set_defaults(func=_parse_corpus)
+
+    p = sub.add_parser("build-phrases", help="v2: 8-bar phrase windows from the parsed corpus")
+    p.add_argument("--tunes", default=str(CACHE_DIR / "tunes.npz"))
+    p.add_argument("--out", default=str(CACHE_DIR / "phrases.npz"))
+    p.set_defaults(func=_build_phrases)
 
     p = sub.add_parser("generate", help="compose one piece: MIDI, audio and a piano-roll PNG")
     p.add_argument("--mood", required=True)
@@ -123,3 +174,16 @@ def register(sub) -> None:
     p.add_argument("--json", default=str(CACHE_DIR / "eval.json"))
     p.add_argument("--markdown", default=str(CACHE_DIR / "eval.md"))
     p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("evaluate-facts", help="listener facts of 8-bar pieces: real vs Markov vs models")
+    p.add_argument("--phrases", default=str(CACHE_DIR / "phrases.npz"))
+    p.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        help="NAME=WEIGHTS (repeatable); NAME= alone means the shipped weights",
+    )
+    p.add_argument("--seeds", type=int, default=10, help="pieces per style and mood")
+    p.add_argument("--json", default=str(CACHE_DIR / "facts.json"))
+    p.add_argument("--markdown", default=str(CACHE_DIR / "facts.md"))
+    p.set_defaults(func=_evaluate_facts)

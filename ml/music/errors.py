@@ -16,6 +16,7 @@ __all__ = [
     "DatasetMissing",
     "InvalidAudioFormat",
     "InvalidSeed",
+    "InvalidCandidates",
 ]
 
 
@@ -36,7 +37,11 @@ class InvalidTempo(MusicError, ValueError):
 
 
 class InvalidSeed(MusicError, ValueError):
-    """A seed that is not a whole number."""
+    """A seed that is not a whole number in 0..2**32-1."""
+
+
+class InvalidCandidates(MusicError, ValueError):
+    """A number of candidates below 1."""
 
 
 class InvalidAudioFormat(MusicError, ValueError):

@@ -43,6 +43,7 @@ from ml.music.config import (
 )
 from ml.music.errors import (
     InvalidBars,
+    InvalidCandidates,
     InvalidSeed,
     InvalidStyle,
     InvalidTempo,
@@ -140,6 +141,23 @@ def check_tempo(tempo: int | None) -> int | None:
     return int(round(tempo))
 
 
+SEED_MAX = 2**32 - 1
+
+
+def check_seed(seed: int) -> int:
+    """A seed must be a whole number in 0..2**32-1 (a negative one used to alias a large one)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
+        raise InvalidSeed(f"The seed must be a whole number from 0 to {SEED_MAX}, not {seed!r}.")
+    return int(seed)
+
+
+def check_candidates(candidates: int) -> int:
+    """At least one candidate piece (0 would leave nothing to choose from)."""
+    if isinstance(candidates, bool) or not isinstance(candidates, (int, np.integer)) or candidates < 1:
+        raise InvalidCandidates(f"candidates must be a whole number of at least 1, not {candidates!r}.")
+    return int(candidates)
+
+
 def tempo_for(mood: Mood) -> int:
     """Default tempo from arousal: 60 bpm at -1, 140 bpm at +1."""
     return int(round(100 + 40 * mood.arousal))
@@ -167,7 +185,12 @@ _CACHE: dict[str, object] = {}
 
 
 def load_generator(weights: str | Path | None = None):
-    """The generator as a tf.function (noise, cond) -> probabilities, loaded once per path."""
+    """The generator as a tf.function (noise, cond) -> probabilities, loaded once per path.
+
+    Weights whose JSON summary says ``"representation": "phrase"`` are the v2 phrase
+    model (`ml.music.phrase_model`); its function returns the tracks (B, 4, 64, 66).
+    The function's ``phrase`` attribute tells which one was loaded.
+    """
     path = Path(weights) if weights else DEFAULT_WEIGHTS
     key = str(path.resolve())
     fn = _CACHE.get(key)
@@ -184,9 +207,17 @@ def load_generator(weights: str | Path | None = None):
             )
         import tensorflow as tf
 
-        from ml.music.model import build_generator
+        from ml.music.phrase_generate import is_phrase_weights
 
-        model = build_generator()
+        phrase = is_phrase_weights(path)
+        if phrase:
+            from ml.music.phrase_model import NOISE2_DIM, build_phrase_generator
+
+            model, noise_dim = build_phrase_generator(), NOISE2_DIM
+        else:
+            from ml.music.model import build_generator
+
+            model, noise_dim = build_generator(), NOISE_DIM
         try:
             model.load_weights(str(path))
         except Exception as error:  # h5py/keras raise many types for a damaged file
@@ -194,20 +225,23 @@ def load_generator(weights: str | Path | None = None):
                 f"Music generator weights at {path} cannot be loaded ({type(error).__name__}); "
                 "restore the file from the repository."
             ) from error
+        cond_dim = model.inputs[1].shape[-1]
 
         @tf.function(
             input_signature=[
-                tf.TensorSpec([None, NOISE_DIM], tf.float32),
-                tf.TensorSpec([None, model.inputs[1].shape[-1]], tf.float32),
+                tf.TensorSpec([None, noise_dim], tf.float32),
+                tf.TensorSpec([None, cond_dim], tf.float32),
             ],
             reduce_retracing=True,
         )
         def run(noise, cond):
-            return model([noise, cond], training=False)
+            out = model([noise, cond], training=False)
+            return out[0] if phrase else out
 
         # trace now, under the lock, so concurrent first calls do not trace twice
-        run(np.zeros((1, NOISE_DIM), np.float32), np.zeros((1, model.inputs[1].shape[-1]), np.float32))
+        run(np.zeros((1, noise_dim), np.float32), np.zeros((1, cond_dim), np.float32))
         run.model = model  # keep the variables alive with the function
+        run.phrase = phrase
         _CACHE[key] = run
         return run
 
@@ -343,25 +377,45 @@ def generate(
     on the arousal's side of the style median is kept (else the one that matches
     most). `candidates=1, snap_to_key=False` is the network alone.
 
-    Raises InvalidMood, InvalidStyle, InvalidBars, InvalidTempo, WeightsMissing,
-    WeightsCorrupt (all ml.errors.MLError) with messages for the user.
+    Raises InvalidMood, InvalidStyle, InvalidBars, InvalidTempo, InvalidSeed (not a
+    whole number in 0..2**32-1), InvalidCandidates (< 1), WeightsMissing, WeightsCorrupt
+    (all ml.errors.MLError) with messages for the user.
     """
     mood = resolve_mood(mood)
     style = check_style(style)
     bars = check_bars(bars)
     tempo = check_tempo(tempo)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise InvalidSeed(f"The seed must be a whole number, not {seed!r}.")
-    candidates = max(1, int(candidates))
-    rng = np.random.default_rng(int(seed) & 0xFFFFFFFF)
-    n_segments = math.ceil(bars / BARS_PER_SEGMENT)
-    noise = np.concatenate([segment_noise(rng, n_segments) for _ in range(candidates)])
-    conds = np.repeat(condition_for(mood, style)[None], n_segments * candidates, axis=0)
-    tokens = generate_tokens(conds, noise, weights).reshape(candidates, n_segments, -1, SEGMENT_STEPS)
+    seed = check_seed(seed)
+    candidates = check_candidates(candidates)
+    rng = np.random.default_rng(seed)
+    run = load_generator(weights)
+    if getattr(run, "phrase", False):
+        from ml.music.phrase_generate import (
+            phrase_condition,
+            phrase_noise,
+            phrases_needed,
+            tracks_to_tokens16,
+        )
+
+        n_segments = phrases_needed(bars)
+        noise = np.concatenate([phrase_noise(rng, n_segments) for _ in range(candidates)])
+        conds = np.repeat(phrase_condition(mood, style)[None], n_segments * candidates, axis=0)
+        tracks = np.asarray(run(noise, conds)).reshape(
+            candidates, n_segments, *run.model.outputs[0].shape[1:]
+        )
+        rows_of = [tracks_to_tokens16(tracks[i]) for i in range(candidates)]
+        clean = False  # the phrase model has its own onsets and an eighth grid
+    else:
+        n_segments = math.ceil(bars / BARS_PER_SEGMENT)
+        noise = np.concatenate([segment_noise(rng, n_segments) for _ in range(candidates)])
+        conds = np.repeat(condition_for(mood, style)[None], n_segments * candidates, axis=0)
+        tokens = generate_tokens(conds, noise, weights).reshape(candidates, n_segments, -1, SEGMENT_STEPS)
+        rows_of = [np.concatenate(list(tokens[i]), axis=1) for i in range(candidates)]
+        clean = True
     key_state = rng.bit_generator.state
     best, best_score = None, -1
     for index in range(candidates):
-        rows = np.concatenate(list(tokens[index]), axis=1)[:, : bars * STEPS_PER_BAR]
+        rows = rows_of[index][:, : bars * STEPS_PER_BAR]
         rng.bit_generator.state = key_state  # the key drawn does not depend on the candidate
         piece = piece_from_tokens(
             rows,
@@ -371,6 +425,7 @@ def generate(
             seed=int(seed),
             snap_to_key=snap_to_key,
             rng=rng,
+            clean=clean,
         )
         score = mood_agreement(piece)
         if score > best_score:

@@ -342,3 +342,199 @@ def piece_metrics(piece) -> dict[str, float]:
         "in_key_ratio": clean(scale[s % 12].mean()) if s.size else 0.0,
         "tonal_distance": clean(tonal_distance(pitches)),
     }
+
+
+# --- listener facts -------------------------------------------------------------------
+#
+# What a musician notices first, each a plain count on the `pitches` array (16 steps per
+# bar, track 0 the melody, the last track the bass). Tested on hand-made pieces in
+# tests/unit/ml/music/test_listener_facts.py.
+
+
+def _voice_bars(row: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(bar index, steps) of every bar in which the voice sounds."""
+    return [(b, bar) for b, bar in enumerate(bars_of(row)) if (bar >= 0).any()]
+
+
+def downbeat_onset_share(pitches: np.ndarray) -> float:
+    """Share of sounding voice-bars with a note attacked on the bar's first step."""
+    hits = []
+    for row in pitches:
+        starts = {s for s, _, _ in notes_of(row)}
+        hits += [b * STEPS_PER_BAR in starts for b, _ in _voice_bars(row)]
+    return float(np.mean(hits)) if hits else float("nan")
+
+
+def barline_tie_share(pitches: np.ndarray) -> float:
+    """Share of sounding voice-bars (after the first) entered by a note held over the barline."""
+    hits = []
+    for row in pitches:
+        notes = notes_of(row)
+        for b, _ in _voice_bars(row):
+            if b == 0:
+                continue
+            line = b * STEPS_PER_BAR
+            hits.append(any(s < line < e for s, e, _ in notes))
+    return float(np.mean(hits)) if hits else float("nan")
+
+
+def melody_intervals(pitches: np.ndarray, track: int = 0) -> np.ndarray:
+    """Semitones between consecutive notes of a track (rests in between ignored)."""
+    notes = [p for _, _, p in notes_of(pitches[track])]
+    return np.diff(notes) if len(notes) > 1 else np.zeros(0, dtype=int)
+
+
+def stepwise_share(pitches: np.ndarray) -> float:
+    """Share of melodic intervals of at most a whole tone (repeated notes included)."""
+    iv = np.abs(melody_intervals(pitches))
+    return float((iv <= 2).mean()) if iv.size else float("nan")
+
+
+def leap_share(pitches: np.ndarray) -> float:
+    """Share of melodic intervals of a fifth (7 semitones) or more."""
+    iv = np.abs(melody_intervals(pitches))
+    return float((iv >= 7).mean()) if iv.size else float("nan")
+
+
+def long_note_share(pitches: np.ndarray, min_steps: int = STEPS_PER_BAR // 2) -> float:
+    """Share of melody notes lasting a half note (8 sixteenths) or longer."""
+    lengths = [e - s for s, e, _ in notes_of(pitches[0])]
+    return float(np.mean([n >= min_steps for n in lengths])) if lengths else float("nan")
+
+
+def melody_notes_per_bar(pitches: np.ndarray) -> float:
+    return len(notes_of(pitches[0])) / max(pitches.shape[1] / STEPS_PER_BAR, 1e-9)
+
+
+def piece_tonic(pitches: np.ndarray) -> int:
+    """Tonic pitch class of the piece (Krumhansl-Schmuckler, duration-weighted)."""
+    s = pitches[pitches >= 0]
+    return find_key(np.bincount(s % 12, minlength=12).astype(float))[0]
+
+
+def ends_on_tonic(pitches: np.ndarray, track: int) -> bool:
+    """Is the last note of `track` the piece's tonic (any octave)?"""
+    notes = notes_of(pitches[track])
+    return bool(notes) and notes[-1][2] % 12 == piece_tonic(pitches)
+
+
+def bar_rhythm(row: np.ndarray, bar: int) -> tuple:
+    """A bar's rhythm: where notes are attacked (steps in the bar) and whether it opens held."""
+    lo, hi = bar * STEPS_PER_BAR, (bar + 1) * STEPS_PER_BAR
+    notes = notes_of(row)
+    attacks = tuple(s - lo for s, _, _ in notes if lo <= s < hi)
+    held = any(s < lo < e for s, e, _ in notes)
+    return attacks, held
+
+
+def rhythm_reuse(pitches: np.ndarray, min_matches: int = 2) -> bool:
+    """Do at least `min_matches` of bars 5-8 repeat the melody rhythm of their bar in 1-4?
+
+    Bar 5 is compared with bar 1, 6 with 2, and so on: the answering half of a period
+    (or a repeated strain) takes up the rhythm of the first half. Needs 8 bars.
+    """
+    if pitches.shape[1] < 8 * STEPS_PER_BAR:
+        return False
+    row = pitches[0]
+    # a silent bar repeated is not a reused rhythm
+    matches = sum(
+        bool(bar_rhythm(row, b)[0]) and bar_rhythm(row, b) == bar_rhythm(row, b + 4) for b in range(4)
+    )
+    return matches >= min_matches
+
+
+_TRIADS = [frozenset({r % 12, (r + t) % 12, (r + 7) % 12}) for r in range(12) for t in (3, 4)]
+
+
+def sonorities(pitches: np.ndarray, min_voices: int = 3) -> list[tuple[int, ...]]:
+    """The vertical sonorities: at every step where some voice attacks, the sounding pitches.
+
+    Only sonorities of at least `min_voices` sounding voices are kept.
+    """
+    attacks = set()
+    for row in pitches:
+        attacks.update(s for s, _, _ in notes_of(row))
+    out = []
+    for t in sorted(attacks):
+        sounding = tuple(int(p) for p in pitches[:, t] if p >= 0)
+        if len(sounding) >= min_voices:
+            out.append(sounding)
+    return out
+
+
+def triadic_share(pitches: np.ndarray) -> float:
+    """Share of sonorities of 3+ voices whose pitch classes are (part of) a major/minor triad."""
+    sets = [frozenset(p % 12 for p in s) for s in sonorities(pitches)]
+    if not sets:
+        return float("nan")
+    return float(np.mean([any(s <= triad for triad in _TRIADS) for s in sets]))
+
+
+def parallel_perfects(pitches: np.ndarray) -> int:
+    """Parallel fifths and octaves (unisons included) between any two voices.
+
+    Two voices a perfect fifth (or octave) apart, mod 12, both move in the same
+    direction to the next sonority where both sound and are again a fifth (octave)
+    apart. Counted at every step where either voice attacks.
+    """
+    count = 0
+    for i, j in combinations(range(len(pitches)), 2):
+        a, b = pitches[i], pitches[j]
+        times = sorted({s for s, _, _ in notes_of(a)} | {s for s, _, _ in notes_of(b)})
+        times = [t for t in times if a[t] >= 0 and b[t] >= 0]
+        for t0, t1 in zip(times, times[1:], strict=False):
+            d0, d1 = (int(a[t0]) - int(b[t0])) % 12, (int(a[t1]) - int(b[t1])) % 12
+            move_a, move_b = int(a[t1]) - int(a[t0]), int(b[t1]) - int(b[t0])
+            if d0 == d1 and d0 in (0, 7) and move_a and move_b and (move_a > 0) == (move_b > 0):
+                count += 1
+    return count
+
+
+def all_voices_sounding_share(pitches: np.ndarray) -> float:
+    """Share of the steps where anything sounds at which every voice sounds."""
+    sounding = pitches >= 0
+    anything = sounding.any(axis=0)
+    return float(sounding.all(axis=0)[anything].mean()) if anything.any() else float("nan")
+
+
+def music21_mode(pitches: np.ndarray, method: str = "aarden") -> str:
+    """ "major" or "minor" from music21's own key finder: "aarden" (its default,
+    Aarden-Essen) or "krumhansl" (Krumhansl-Schmuckler), on the notes of all voices."""
+    from music21 import note, stream
+
+    s = stream.Stream()
+    for _, start, end, pitch in all_notes(pitches):
+        n = note.Note(int(pitch))
+        n.quarterLength = (end - start) / 4.0
+        s.insert(start / 4.0, n)
+    if not s.notes:
+        return "major"
+    return str(s.analyze(f"key.{method}").mode)
+
+
+LISTENER_FACTS: dict[str, Callable[[np.ndarray], float]] = {
+    "downbeat_onsets": downbeat_onset_share,
+    "barline_ties": barline_tie_share,
+    "stepwise": stepwise_share,
+    "leaps_5th": leap_share,
+    "long_notes": long_note_share,
+    "melody_notes_per_bar": melody_notes_per_bar,
+    "melody_ends_on_tonic": lambda p: float(ends_on_tonic(p, 0)),
+    "bass_ends_on_tonic": lambda p: float(ends_on_tonic(p, len(p) - 1)),
+    "rhythm_reuse_5_8": lambda p: float(rhythm_reuse(p)),
+    "triadic_sonorities": triadic_share,
+    "parallels_per_8_bars": lambda p: parallel_perfects(p) * 8 * STEPS_PER_BAR / max(p.shape[1], 1),
+    "all_voices_sounding": all_voices_sounding_share,
+}
+
+
+def listener_facts(pieces: Sequence[np.ndarray]) -> dict[str, float]:
+    """Mean of every listener fact over a set of pieces (nan-valued pieces skipped)."""
+    import warnings
+
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name, fn in LISTENER_FACTS.items():
+            out[name] = float(np.nanmean([fn(np.asarray(p)) for p in pieces])) if pieces else float("nan")
+    return out

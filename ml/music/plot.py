@@ -12,6 +12,14 @@ COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 def piano_roll_png(piece: Piece, dpi: int = 100) -> bytes:
     """PNG bytes: time in bars on x, pitch names on y, one coloured lane per track."""
+    fig = piano_roll_figure(piece, dpi)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def piano_roll_figure(piece: Piece, dpi: int = 100):
+    """The matplotlib Figure of `piano_roll_png`; the legend sits above the plot, never on notes."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -44,13 +52,43 @@ def piano_roll_png(piece: Piece, dpi: int = 100) -> bytes:
     ax.set_xlabel("bar")
     ax.set_ylabel("pitch")
     ax.grid(axis="y", color="#eeeeee", linewidth=0.5)
-    ax.set_title(f"{piece.style} · {piece.mood.label} · {piece.key} · {piece.tempo} bpm")
+    ax.set_title(f"{piece.style} · {piece.mood.label} · {piece.key} · {piece.tempo} bpm", loc="left")
+    # above the axes, right-aligned: inside them it hid the highest notes
     ax.legend(
         handles=[Patch(color=COLOURS[i], label=n) for i, n in enumerate(piece.tracks)],
-        loc="upper right",
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        borderaxespad=0.2,
         fontsize=8,
         ncol=len(piece.tracks),
+        frameon=False,
     )
+    fig.tight_layout()
+    return fig
+
+
+def training_losses_png(losses_csv, dpi: int = 100) -> bytes:
+    """PNG of a run's losses.csv: Wasserstein estimate, gradient penalty and the condition losses."""
+    import csv
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    with open(losses_csv, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    steps = [int(r["step"]) for r in rows]
+    fig = Figure(figsize=(10, 4), dpi=dpi)
+    left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    for key in ("w_dist", "gp"):
+        left.plot(steps, [float(r[key]) for r in rows], label=key, linewidth=0.8)
+    for key in [k for k in rows[0] if k.endswith("_loss") and k not in ("c_loss", "g_loss")]:
+        right.plot(steps, [float(r[key]) for r in rows], label=key, linewidth=0.8)
+    for ax, title in ((left, "critic"), (right, "generator condition losses")):
+        ax.set_xlabel("generator step")
+        ax.set_title(title)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

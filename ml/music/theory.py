@@ -11,6 +11,40 @@ import numpy as np
 
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+# Aarden-Essen profiles (Aarden 2003, from the Essen folk songs): music21's default key
+# finder (`music21.analysis.discrete.AardenEssen.getWeights`), copied so labelling is fast.
+AARDEN_MAJOR = np.array(
+    [
+        17.7661,
+        0.145624,
+        14.9265,
+        0.160186,
+        19.8049,
+        11.3587,
+        0.291248,
+        22.062,
+        0.145624,
+        8.15494,
+        0.232998,
+        4.95122,
+    ]
+)
+AARDEN_MINOR = np.array(
+    [
+        18.2648,
+        0.737619,
+        14.0499,
+        16.8599,
+        0.702494,
+        14.4362,
+        0.702494,
+        18.6161,
+        4.56621,
+        1.93186,
+        7.37619,
+        1.75623,
+    ]
+)
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
@@ -25,6 +59,8 @@ def _rotations(profile: np.ndarray) -> np.ndarray:
 
 _MAJOR_ROT = _rotations(MAJOR_PROFILE)
 _MINOR_ROT = _rotations(MINOR_PROFILE)
+_AARDEN_MAJOR_ROT = _rotations(AARDEN_MAJOR)
+_AARDEN_MINOR_ROT = _rotations(AARDEN_MINOR)
 
 
 def _corr_rows(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -40,20 +76,31 @@ def key_correlations(pc_hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _corr_rows(_MAJOR_ROT, hist), _corr_rows(_MINOR_ROT, hist)
 
 
-def find_key(pc_hist: np.ndarray, mode: str | None = None) -> tuple[int, str, float]:
+def find_key(
+    pc_hist: np.ndarray, mode: str | None = None, profiles: str = "krumhansl"
+) -> tuple[int, str, float]:
     """(tonic pitch class, "major"|"minor", correlation) of the best key.
 
     `mode` restricts the search to one mode. An empty histogram gives C major, 0.0.
+    `profiles` is "krumhansl" (Krumhansl-Kessler) or "aarden" (Aarden-Essen).
     """
     hist = np.asarray(pc_hist, dtype=float)
     if hist.sum() <= 0:
         return 0, mode or "major", 0.0
-    major, minor = key_correlations(hist)
+    if profiles == "aarden":
+        major, minor = _corr_rows(_AARDEN_MAJOR_ROT, hist), _corr_rows(_AARDEN_MINOR_ROT, hist)
+    else:
+        major, minor = key_correlations(hist)
     if mode == "major" or (mode is None and major.max() >= minor.max()):
         tonic = int(major.argmax())
         return tonic, "major", float(major[tonic])
     tonic = int(minor.argmax())
     return tonic, "minor", float(minor[tonic])
+
+
+def find_key_aarden(pc_hist: np.ndarray, mode: str | None = None) -> tuple[int, str, float]:
+    """`find_key` with the Aarden-Essen profiles (what music21's `analyze("key")` uses)."""
+    return find_key(pc_hist, mode, profiles="aarden")
 
 
 def key_name(tonic: int, mode: str) -> str:

@@ -38,6 +38,8 @@ class TrainConfig:
     sample_every: int = 250
     log_every: int = 10
     threads: int = 2
+    model: str = "segment"  # "segment" (v1, 4-bar segments) or "phrase" (v2, ml.music.phrase_train)
+    cadence_weight: float = 2.0  # phrase model only
 
 
 def _set_threads(n: int) -> None:
@@ -53,31 +55,39 @@ def _set_threads(n: int) -> None:
 class Trainer:
     """Holds the networks, optimisers and a checkpoint manager for one run directory."""
 
+    LOG_KEYS: tuple[str, ...] = ("c_loss", "w_dist", "gp", "g_loss", "mode_loss", "density_loss")
+    STYLE_COLUMN = 2  # where the style one-hot starts in the condition
+
+    def load_data(self, data: dict[str, np.ndarray]) -> None:
+        self.tokens = data["train_tokens"].astype(np.int32)
+        self.cond = data["train_cond"].astype(np.float32)
+
+    def build_networks(self):
+        """(generator, EMA copy, critic)."""
+        from ml.music.model import build_critic, build_generator
+
+        return build_generator(), build_generator(), build_critic()
+
     def __init__(self, cfg: TrainConfig, data: dict[str, np.ndarray]):
         import keras
         import tensorflow as tf
-
-        from ml.music.model import build_critic, build_generator
 
         _set_threads(cfg.threads)
         self.cfg = cfg
         self.run_dir = Path(cfg.run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         keras.utils.set_random_seed(cfg.seed)
-        self.tokens = data["train_tokens"].astype(np.int32)
-        self.cond = data["train_cond"].astype(np.float32)
-        # Style-balanced sampling: renaissance has 3x the segments of the chorales.
-        style = self.cond[:, 2:].argmax(axis=1)
-        counts = np.bincount(style, minlength=self.cond.shape[1] - 2).astype(float)
-        weights = 1.0 / counts[style]
-        self.sample_p = weights / weights.sum()
+        self.load_data(data)
         if len(self.tokens) == 0:
             from ml.music.errors import DatasetMissing
 
             raise DatasetMissing("The dataset has no training segments.")
-        self.generator = build_generator()
-        self.ema = build_generator()
-        self.critic = build_critic()
+        # Style-balanced sampling: the styles' segment counts differ by up to 10x.
+        style = self.cond[:, self.STYLE_COLUMN :].argmax(axis=1)
+        counts = np.bincount(style, minlength=self.cond.shape[1] - self.STYLE_COLUMN).astype(float)
+        weights = 1.0 / counts[style]
+        self.sample_p = weights / weights.sum()
+        self.generator, self.ema, self.critic = self.build_networks()
         self.ema.set_weights(self.generator.get_weights())
         self.g_opt = keras.optimizers.Adam(cfg.lr, beta_1=0.5, beta_2=0.9)
         self.c_opt = keras.optimizers.Adam(cfg.lr, beta_1=0.5, beta_2=0.9)
@@ -209,7 +219,12 @@ def train(
 
     if data is None:
         data = load_dataset(Path(cfg.dataset))
-    trainer = Trainer(cfg, data)
+    trainer_cls = Trainer
+    if cfg.model == "phrase":
+        from ml.music.phrase_train import PhraseTrainer
+
+        trainer_cls = PhraseTrainer
+    trainer = trainer_cls(cfg, data)
     if trainer.manager.latest_checkpoint:
         trainer.ckpt.restore(trainer.manager.latest_checkpoint)
         print(f"resumed from {trainer.manager.latest_checkpoint} at step {int(trainer.step.numpy())}")
@@ -220,9 +235,7 @@ def train(
     log = log_path.open("a", newline="")
     writer = csv.writer(log)
     if new_log:
-        writer.writerow(
-            ["step", "wall_seconds", "c_loss", "w_dist", "gp", "g_loss", "mode_loss", "density_loss"]
-        )
+        writer.writerow(["step", "wall_seconds", *trainer.LOG_KEYS])
     budget = cfg.minutes * 60.0
     wall0 = float(trainer.wall.numpy())
     t0 = time.monotonic()
@@ -241,10 +254,7 @@ def train(
             if step % cfg.log_every == 0:
                 writer.writerow(
                     [step, round(float(trainer.wall.numpy()), 1)]
-                    + [
-                        round(metrics[k], 5)
-                        for k in ("c_loss", "w_dist", "gp", "g_loss", "mode_loss", "density_loss")
-                    ]
+                    + [round(metrics[k], 5) for k in trainer.LOG_KEYS]
                 )
                 log.flush()
                 bar.set_postfix(

@@ -34,6 +34,8 @@ def test_generate_writes_midi_audio_and_png(tmp_path, capsys, shipped_weights):
         (["--mood", "calm", "--style", "folk", "--bars", "0"], "bars"),
         (["--mood", "calm", "--style", "folk", "--tempo", "300"], "Tempo"),
         (["--mood", "calm", "--style", "folk", "--weights", "/nonexistent/w.h5"], "not found"),
+        (["--mood", "calm", "--style", "folk", "--seed", "-1"], "seed"),
+        (["--mood", "calm", "--style", "folk", "--seed", str(2**32)], "seed"),
     ],
 )
 def test_bad_input_prints_one_line_and_exits_non_zero(args, words, capsys):

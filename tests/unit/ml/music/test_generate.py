@@ -10,6 +10,8 @@ from ml.mood import mood_at, mood_named
 from ml.music import (
     STYLES,
     InvalidBars,
+    InvalidCandidates,
+    InvalidSeed,
     InvalidStyle,
     InvalidTempo,
     WeightsCorrupt,
@@ -80,6 +82,11 @@ def test_piece_metrics_are_json_numbers(shipped_weights):
     assert metrics["bars"] == 4.0 and metrics["notes"] > 0
 
 
+def test_the_largest_seed_is_accepted_and_differs_from_seed_zero(shipped_weights):
+    top = generate(mood="happy", style="folk", bars=4, seed=2**32 - 1)
+    assert not np.array_equal(top.pitches, generate(mood="happy", style="folk", bars=4, seed=0).pitches)
+
+
 def test_drop_blips_absorbs_a_single_sixteenth_between_other_notes():
     row = np.array([[10, 10, 12, 14, 14, 14]], dtype=np.int8)
     assert drop_blips(row).tolist() == [[10, 10, 10, 14, 14, 14]]
@@ -96,6 +103,11 @@ def test_drop_blips_absorbs_a_single_sixteenth_between_other_notes():
         ({"bars": True}, InvalidBars),
         ({"tempo": 39}, InvalidTempo),
         ({"tempo": 241}, InvalidTempo),
+        ({"seed": -1}, InvalidSeed),
+        ({"seed": 2**32}, InvalidSeed),
+        ({"seed": 1.5}, InvalidSeed),
+        ({"candidates": 0}, InvalidCandidates),
+        ({"candidates": -3}, InvalidCandidates),
     ],
 )
 def test_bad_requests_raise_a_specific_error_with_a_message(kwargs, error):

@@ -99,3 +99,24 @@ def test_two_and_a_half_minutes_of_audio_encode_without_crashing(fmt):
     midi.instruments.append(piano)
     audio, rate = sf.read(io.BytesIO(render_audio(midi, fmt)))
     assert len(audio) / rate == pytest.approx(151.5, abs=1.0)
+
+
+def test_the_legend_does_not_cover_the_top_notes():
+    from ml.music.plot import piano_roll_figure
+
+    fig = piano_roll_figure(_hand_piece())
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    plot_area = ax.get_window_extent()
+    assert legend.y0 >= plot_area.y1 - 1  # above the plot area, where no note is drawn
+
+
+def test_training_losses_png_draws_a_run_log(tmp_path):
+    log = tmp_path / "losses.csv"
+    log.write_text(
+        "step,wall_seconds,c_loss,w_dist,gp,g_loss,mode_loss\n1,0.5,-1,2,0.1,0.3,0.6\n2,1.0,-1,1.5,0.1,0.2,0.5\n"
+    )
+    from ml.music.plot import training_losses_png
+
+    assert training_losses_png(log)[:8] == b"\x89PNG\r\n\x1a\n"

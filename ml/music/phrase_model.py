@@ -1,0 +1,204 @@
+"""The v2 conditional WGAN-GP networks (Keras): 8-bar phrases, chords first, onsets.
+
+Generator: noise + condition (valence, arousal, cadence, style) -> one latent per bar
+for the whole phrase (8 bars see each other through convolutions over bars) ->
+**chords first**: a softmax over 24 triads + none per half bar -> the voices' shared
+stage reads the half-bar latents *and* the chords, with the beat position as an input
+-> four private per-track stages to eighth notes, each with the step-in-bar position,
+ending in a softmax over 64 pitches + rest and a sigmoid onset (attack vs hold).
+
+Critic: the tracks (pitch probabilities + onset), their per-track chroma, the chords
+(spread over their half bars), the step-in-bar position and the condition, strided 1-D
+convolutions down to one vector per bar, one more convolution over bars (phrase
+shape: does bar 5 answer bar 1?), a linear score plus a projection term
+<features, W cond> (Miyato & Koyama 2018).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ml.music.config import N_PITCHES, N_TOKENS, N_TRACKS, PITCH_LOW, TRACKS
+from ml.music.phrase import (
+    COND2_DIM,
+    GRID_PER_BAR,
+    HALF_BAR,
+    N_CHORD_SLOTS,
+    N_CHORDS,
+    PHRASE_BARS,
+    PHRASE_STEPS,
+)
+
+NOISE2_DIM = 96
+TRACK_CHANNELS = N_TOKENS + 1  # pitch probabilities + onset
+
+
+def positions(steps: int, period: int) -> np.ndarray:
+    """(steps, period) one-hot of each step's place in its period (e.g. the step in its bar)."""
+    return np.eye(period, dtype=np.float32)[np.arange(steps) % period]
+
+
+def chroma_matrix() -> np.ndarray:
+    """(N_TOKENS, 12) folding pitch probabilities onto pitch classes (rest -> 0)."""
+    m = np.zeros((N_TOKENS, 12), dtype=np.float32)
+    for i in range(N_PITCHES):
+        m[i, (PITCH_LOW + i) % 12] = 1.0
+    return m
+
+
+def _const(batch_like, table: np.ndarray):
+    """`table` (T, F) repeated over the batch of `batch_like`."""
+    import keras
+
+    t = keras.ops.convert_to_tensor(table)
+    return keras.ops.broadcast_to(t[None], (keras.ops.shape(batch_like)[0], *table.shape))
+
+
+def build_phrase_generator(width: int = 192):
+    """Inputs (noise (B, 96), cond (B, 6)) -> [tracks (B, 4, 64, 66), chords (B, 16, 25)]."""
+    import keras
+    from keras import layers
+
+    noise = keras.Input((NOISE2_DIM,), name="noise")
+    cond = keras.Input((COND2_DIM,), name="cond")
+    x = layers.Concatenate()([noise, cond])
+    x = layers.Dense(PHRASE_BARS * width, name="bar_latents")(x)
+    x = layers.Reshape((PHRASE_BARS, width))(x)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    bar_pos = layers.Lambda(lambda t: _const(t, np.eye(PHRASE_BARS, dtype=np.float32)), name="bar_index")(x)
+    x = layers.Concatenate()([x, bar_pos, layers.RepeatVector(PHRASE_BARS)(cond)])
+    for i in range(2):  # phrase stage: every bar sees its neighbours (receptive field 5 bars)
+        x = layers.Conv1D(width, 3, padding="same", name=f"phrase{i}")(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+    half = layers.Conv1DTranspose(128, 4, strides=2, padding="same", name="half_bars")(x)
+    half = layers.ReLU()(layers.BatchNormalization()(half))
+    chord_logits = layers.Conv1D(N_CHORDS, 3, padding="same", name="chord_logits")(half)
+    chords = layers.Softmax(axis=-1, name="chords")(chord_logits)
+    # the voices follow the chords: shared stage half bars -> quarters (beat position input)
+    h = layers.Concatenate()([half, chords])
+    h = layers.Conv1DTranspose(128, 4, strides=2, padding="same", name="shared_up")(h)
+    h = layers.ReLU()(layers.BatchNormalization()(h))
+    beat = layers.Lambda(lambda t: _const(t, positions(PHRASE_STEPS // 2, GRID_PER_BAR // 2)), name="beat")(h)
+    chords_q = layers.UpSampling1D(2)(chords)
+    h = layers.Concatenate()([h, beat, chords_q])
+    step_pos = positions(PHRASE_STEPS, GRID_PER_BAR)
+    chords_e = layers.UpSampling1D(HALF_BAR)(chords)
+    outputs = []
+    for name in TRACKS:  # private per-track stages: quarters -> eighths
+        t = layers.Conv1DTranspose(96, 4, strides=2, padding="same", name=f"{name}_up")(h)
+        t = layers.ReLU()(layers.BatchNormalization()(t))
+        pos = layers.Lambda(lambda u: _const(u, step_pos), name=f"{name}_step")(t)
+        t = layers.Concatenate()([t, pos, chords_e])
+        t = layers.Conv1D(96, 3, padding="same", name=f"{name}_conv")(t)
+        t = layers.ReLU()(layers.BatchNormalization()(t))
+        pitch = layers.Softmax(axis=-1)(layers.Conv1D(N_TOKENS, 1, name=f"{name}_pitch")(t))
+        onset = layers.Activation("sigmoid")(layers.Conv1D(1, 1, name=f"{name}_onset")(t))
+        outputs.append(layers.Concatenate()([pitch, onset]))
+    tracks = layers.Lambda(lambda ts: keras.ops.stack(ts, axis=1), name="tracks")(outputs)
+    return keras.Model([noise, cond], [tracks, chords], name="phrase_generator")
+
+
+def build_phrase_critic():
+    """Inputs (tracks (B, 4, 64, 66), chords (B, 16, 25), cond (B, 6)) -> (B, 1) score."""
+    import keras
+    from keras import layers
+
+    x_in = keras.Input((N_TRACKS, PHRASE_STEPS, TRACK_CHANNELS), name="tracks")
+    chords = keras.Input((N_CHORD_SLOTS, N_CHORDS), name="chords")
+    cond = keras.Input((COND2_DIM,), name="cond")
+    x = layers.Permute((2, 1, 3))(x_in)  # (B, T, tracks, channels)
+    flat = layers.Reshape((PHRASE_STEPS, N_TRACKS * TRACK_CHANNELS))(x)
+    chroma_w = chroma_matrix()
+    chroma = layers.Lambda(lambda t: keras.ops.matmul(t[..., :N_TOKENS], chroma_w), name="chroma")(x)
+    chroma = layers.Reshape((PHRASE_STEPS, N_TRACKS * 12))(chroma)
+    pos = layers.Lambda(lambda t: _const(t, positions(PHRASE_STEPS, GRID_PER_BAR)), name="step_in_bar")(flat)
+    h = layers.Concatenate()(
+        [flat, chroma, layers.UpSampling1D(HALF_BAR)(chords), pos, layers.RepeatVector(PHRASE_STEPS)(cond)]
+    )
+    h = layers.LeakyReLU(0.2)(layers.Conv1D(128, 3, padding="same")(h))
+    for ch in (128, 192, 256):  # eighths -> quarters -> half bars -> bars
+        h = layers.LeakyReLU(0.2)(layers.Conv1D(ch, 4, strides=2, padding="same")(h))
+    h = layers.LeakyReLU(0.2)(layers.Conv1D(256, 3, padding="same", name="over_bars")(h))
+    h = layers.Flatten()(h)
+    feat = layers.LeakyReLU(0.2)(layers.Dense(256)(h))
+    score = layers.Dense(1)(feat)
+    proj = layers.Dense(256, use_bias=False, name="cond_projection")(cond)
+    out = layers.Add()([score, layers.Dot(axes=1)([feat, proj])])
+    return keras.Model([x_in, chords, cond], out, name="phrase_critic")
+
+
+def _profile_rotations(major: np.ndarray, minor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def rot(profile: np.ndarray) -> np.ndarray:
+        m = np.stack([np.roll(profile, t) for t in range(12)]).astype(np.float32)
+        m -= m.mean(axis=1, keepdims=True)
+        return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+    return rot(major), rot(minor)
+
+
+def mode_score(hist, profiles: tuple[np.ndarray, np.ndarray]):
+    """Differentiable major-minus-minor key correlation of (B, 12) pitch-class histograms."""
+    import tensorflow as tf
+
+    major, minor = _profile_rotations(*profiles)
+    hist = hist - tf.reduce_mean(hist, axis=1, keepdims=True)
+    hist = hist / (tf.norm(hist, axis=1, keepdims=True) + 1e-6)
+    tau = 20.0
+    return (
+        tf.reduce_logsumexp(tau * tf.matmul(hist, major, transpose_b=True), axis=1)
+        - tf.reduce_logsumexp(tau * tf.matmul(hist, minor, transpose_b=True), axis=1)
+    ) / tau
+
+
+def hard(tracks):
+    """Straight-through argmax tokens and thresholded onsets (forward hard, backward soft)."""
+    import tensorflow as tf
+
+    probs, onset = tracks[..., :N_TOKENS], tracks[..., N_TOKENS:]
+    one_hot = tf.one_hot(tf.argmax(probs, axis=-1), N_TOKENS, dtype=probs.dtype)
+    p = one_hot + probs - tf.stop_gradient(probs)
+    o = tf.cast(onset > 0.5, onset.dtype) + onset - tf.stop_gradient(onset)
+    return p, o
+
+
+def attacks(p, o):
+    """(B, tracks, T) attack indicator: sounding and (onset or a pitch change)."""
+    import tensorflow as tf
+
+    pitch = p[..., :N_PITCHES]
+    prev = tf.pad(pitch[:, :, :-1], [[0, 0], [0, 0], [1, 0], [0, 0]])
+    changed = tf.reduce_sum(pitch * (1.0 - prev), axis=-1)
+    sounding = tf.reduce_sum(pitch, axis=-1)
+    onset = o[..., 0]
+    return sounding * (onset + changed - onset * changed)
+
+
+def phrase_losses(fake, cond, real_density):
+    """Generator-side condition losses on the argmax output (straight-through).
+
+    mode: logistic loss pushing both key finders' major-minus-minor score to the sign of
+    the valence label (no push where the label is 0); density: squared error (in units
+    of 8 attacks per bar) to the real window's density whose condition was borrowed;
+    cadence: where the condition asks for a phrase end, melody and bass sound only the
+    tonic (C after key normalisation) or rest in the second half of the last bar.
+    """
+    import tensorflow as tf
+
+    from ml.music.theory import AARDEN_MAJOR, AARDEN_MINOR, MAJOR_PROFILE, MINOR_PROFILE
+
+    p, o = hard(fake)
+    hist = tf.reduce_sum(tf.matmul(p, chroma_matrix()), axis=[1, 2])
+    valence = cond[:, 0]
+    mode_loss = 0.0
+    for profiles in ((MAJOR_PROFILE, MINOR_PROFILE), (AARDEN_MAJOR, AARDEN_MINOR)):
+        score = mode_score(hist, profiles)
+        mode_loss += tf.reduce_mean(tf.abs(valence) * tf.nn.softplus(-valence * 10.0 * score)) / 2
+    dens = tf.reduce_sum(attacks(p, o), axis=[1, 2]) / float(PHRASE_BARS)
+    density_loss = tf.reduce_mean(tf.square((dens - real_density) / 8.0))
+    tonic = np.zeros((N_TOKENS,), np.float32)
+    tonic[[i for i in range(N_PITCHES) if (PITCH_LOW + i) % 12 == 0]] = 1.0
+    tonic[N_TOKENS - 1] = 1.0  # a rest is also a fine way to end
+    tail = tf.gather(p[:, :, -HALF_BAR:, :], [0, N_TRACKS - 1], axis=1)  # melody and bass
+    off_tonic = 1.0 - tf.reduce_mean(tf.reduce_sum(tail * tonic, axis=-1), axis=[1, 2])
+    cadence_loss = tf.reduce_mean(cond[:, 2] * off_tonic)
+    return mode_loss, density_loss, cadence_loss
