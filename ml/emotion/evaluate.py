@@ -133,7 +133,9 @@ def pipeline_probs(images, frames: bool) -> tuple[np.ndarray, int]:
     out = np.zeros((len(images), len(EMOTIONS)))
     missed = 0
     with FrameAnalyzer(hands=False) as analyzer:
-        for i, face in enumerate(tqdm(images, desc="frames" if frames else "faces", leave=False, disable=None)):
+        for i, face in enumerate(
+            tqdm(images, desc="frames" if frames else "faces", leave=False, disable=None)
+        ):
             image = webcam_frame(face, rng) if frames else np.repeat(face[..., None], 3, axis=2)
             result = analyzer.analyze(image)
             if result.emotions is None:
