@@ -17,6 +17,12 @@ from ml.music.errors import InvalidAudioFormat, SoundFontMissing
 
 SAMPLE_RATE = 44100
 FORMATS = {"wav": ("WAV", "PCM_16"), "ogg": ("OGG", "VORBIS"), "flac": ("FLAC", "PCM_16")}
+# Encoders get the samples one second at a time: libsndfile's Vorbis writer puts the
+# whole buffer of one write call on the thread's stack, and a single write of more than
+# about 45 s of audio overflows it and kills the process (libsndfile #1095,
+# python-soundfile #396/#426). Blocks of a second encode any length; every format takes
+# the same path so none can regress into one big write.
+ENCODE_BLOCK_SECONDS = 1.0
 
 
 def synthesize(
@@ -90,21 +96,34 @@ def render_audio(
     sample_rate: int = SAMPLE_RATE,
 ) -> bytes:
     """The MIDI rendered to an audio file's bytes: "wav", "ogg" (Vorbis) or "flac"."""
-    import soundfile as sf
+    key = _format_key(fmt)  # before synthesising: a bad format costs nothing
+    return encode_audio(synthesize(midi, soundfont, sample_rate), fmt=key, sample_rate=sample_rate)
 
+
+def _format_key(fmt: str) -> str:
     key = str(fmt).lower().lstrip(".")
     if key not in FORMATS:
         raise InvalidAudioFormat(
             f"Audio format {fmt!r} is not supported; choose one of: {', '.join(FORMATS)}."
         )
-    audio = synthesize(midi, soundfont, sample_rate)
+    return key
+
+
+def encode_audio(audio: np.ndarray, fmt: str = "ogg", sample_rate: int = SAMPLE_RATE) -> bytes:
+    """Mono float samples encoded as an audio file's bytes, written in one-second blocks.
+
+    Any length is safe (see ENCODE_BLOCK_SECONDS); the result is the same file a single
+    write would produce, bar the Vorbis encoder's own block boundaries.
+    """
+    import soundfile as sf
+
+    container, subtype = FORMATS[_format_key(fmt)]
+    samples = np.asarray(audio, dtype=np.float32)
+    block = max(1, int(sample_rate * ENCODE_BLOCK_SECONDS))
     buffer = io.BytesIO()
-    container, subtype = FORMATS[key]
-    # One-second blocks: a single write of more than ~45 s of Vorbis overflows the
-    # encoder's stack and kills the process (python-soundfile #396, libsndfile #1095).
     with sf.SoundFile(
-        buffer, "w", samplerate=sample_rate, channels=1, format=container, subtype=subtype
+        buffer, mode="w", samplerate=sample_rate, channels=1, format=container, subtype=subtype
     ) as out:
-        for start in range(0, len(audio), sample_rate):
-            out.write(audio[start : start + sample_rate])
+        for start in range(0, len(samples), block):
+            out.write(samples[start : start + block])
     return buffer.getvalue()
