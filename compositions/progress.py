@@ -17,6 +17,7 @@ import asyncio
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -32,12 +33,27 @@ _loop_pid: int | None = None
 # Embedded mode: the in-memory layer's queues belong to the ASGI server's loop, so sends
 # from a job thread must be handed to that loop (remembered by the consumer on connect).
 _server_loop: asyncio.AbstractEventLoop | None = None
+# Embedded mode's job process: its own in-memory layer reaches nobody, so its events go
+# over the pipe to the server, which sends them (see echoes_site.embedded_jobs).
+_relay: Callable[[str, dict], None] | None = None
 
 
 def remember_server_loop(loop: asyncio.AbstractEventLoop) -> None:
     """Called by the notifications consumer: the loop the in-memory layer lives on."""
     global _server_loop
     _server_loop = loop
+
+
+def needs_server_relay() -> bool:
+    """True where events must be handed to the server: an in-memory layer is per process."""
+    layer = get_channel_layer()
+    return layer is not None and layer.__class__.__name__ == "InMemoryChannelLayer"
+
+
+def relay_to(send: Callable[[str, dict], None]) -> None:
+    """In a job process: give every event to `send(group, message)` instead of a layer."""
+    global _relay
+    _relay = send
 
 
 def user_group(user_id: int) -> str:
@@ -79,11 +95,22 @@ def composition_event(composition: Any) -> dict[str, Any]:
 
 def publish(composition: Any) -> None:
     """Tell the owner's open pages and apps where this composition's job is. Never raises."""
+    message = {"type": EVENT_TYPE, "event": composition_event(composition)}
+    group = user_group(composition.owner_id)
+    if _relay is not None:
+        try:
+            _relay(group, message)
+        except Exception:
+            logger.warning("could not relay progress of composition %s", composition.pk, exc_info=True)
+        return
+    group_send(group, message)
+
+
+def group_send(group: str, message: dict) -> None:
+    """Send one message to a group from synchronous code, on any layer. Never raises."""
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": EVENT_TYPE, "event": composition_event(composition)}
-    group = user_group(composition.owner_id)
     try:
         if layer.__class__.__name__ == "InMemoryChannelLayer":
             # Embedded mode: only the server's loop may touch the layer's queues.
@@ -96,6 +123,4 @@ def publish(composition: Any) -> None:
         future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _sender_loop())
         future.result(timeout=SEND_TIMEOUT_SECONDS)
     except Exception:
-        logger.warning(
-            "could not publish progress of composition %s to %s", composition.pk, group, exc_info=True
-        )
+        logger.warning("could not send %s to %s", message.get("type"), group, exc_info=True)

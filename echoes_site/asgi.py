@@ -31,6 +31,10 @@ class BrowserOriginValidator(OriginValidator):
         return parsed_origin is None or super().valid_origin(parsed_origin)
 
 
+from echoes_site.embedded_jobs import server_started  # noqa: E402
+
+server_started()  # no broker: this server runs the jobs, in a job process of its own
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
