@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +42,12 @@ from ml.music.errors import InvalidBars, InvalidStyle, InvalidTempo
 logger = logging.getLogger(__name__)
 
 MAX_SEED = 2**31 - 1
+# What the owner reads when the job's process died (segfault, out of memory, killed) on
+# every one of its COMPOSITION_MAX_ATTEMPTS tries: a "poison" piece never loops.
+CRASH_MESSAGE = (
+    "The composer stopped unexpectedly several times while making this piece. "
+    "Please try again, perhaps with fewer bars or another seed."
+)
 Stage = Composition.Stage
 Status = Composition.Status
 
@@ -258,11 +266,7 @@ def composition_job_claim(*, composition_id: int, job_token: str) -> Composition
         ):
             return None
         if composition.attempts >= settings.COMPOSITION_MAX_ATTEMPTS:
-            _fail_locked(
-                composition,
-                "The composer stopped unexpectedly several times while making this piece. "
-                "Please try again, perhaps with fewer bars.",
-            )
+            _fail_locked(composition, CRASH_MESSAGE)
             fail = True
         else:
             composition.status = Status.RUNNING
@@ -395,6 +399,7 @@ def composition_render(*, composition: Composition) -> RenderedPiece:
         seed=composition.seed,
     )
     composition_job_stage(composition=composition, stage=Stage.RENDERING)
+    _fault_injection(composition)
     midi = music.to_midi(piece)
     # Audio (FluidSynth + encoder, mostly outside the GIL) and the picture (matplotlib)
     # are independent: render them side by side to use both cores.
@@ -409,6 +414,23 @@ def composition_render(*, composition: Composition) -> RenderedPiece:
             metrics=_json_safe(music.piece_metrics(piece)),
         )
     return rendered
+
+
+def _fault_injection(composition: Composition) -> None:
+    """Tests' and benchmarks' hook (COMPOSITION_FAULT_INJECTION="<kind>:<seed>"): the job
+    process of a piece with that seed dies or hangs mid-render, as a native library's bug
+    (the Vorbis encoder's stack overflow) once made it do."""
+    kind, _, seed = settings.COMPOSITION_FAULT_INJECTION.partition(":")
+    if not kind or seed != str(composition.seed):
+        return
+    logger.warning("composition %s: injected fault %r in process %s", composition.pk, kind, os.getpid())
+    if kind == "abort":
+        os.abort()
+    elif kind == "segv":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    elif kind == "hang":
+        while True:
+            time.sleep(3600)
 
 
 def _store(name: str, data: bytes) -> str:
@@ -520,11 +542,7 @@ def composition_sweep(*, now: datetime | None = None, enqueue: bool = True) -> S
         )
         for composition in rows:
             if composition.attempts >= settings.COMPOSITION_MAX_ATTEMPTS:
-                _fail_locked(
-                    composition,
-                    "The composer stopped unexpectedly several times while making this piece. "
-                    "Please try again.",
-                )
+                _fail_locked(composition, CRASH_MESSAGE)
                 result.failed.append(composition.pk)
                 transaction.on_commit(lambda c=composition: progress.publish(c))
                 continue

@@ -5,12 +5,18 @@ to be redelivered), retries transient errors (database, storage, network) with
 exponential back-off, and has soft/hard time limits. It always ends the row `ready` or
 `failed`; what a dead worker cannot do, the sweep does (see `composition_sweep`).
 
-The sweep runs in three places, because no one of them covers every deployment:
+A job whose process dies (segfault, OOM kill) is delivered again, with the same task id,
+by Celery (`reject_on_worker_lost`) or by the embedded runner; each delivery that starts
+the job counts an attempt, and the claim fails it after COMPOSITION_MAX_ATTEMPTS with
+CRASH_MESSAGE, so a piece that always crashes its process ends `failed`, never loops.
+
+The sweep runs in four places, because no one of them covers every deployment:
 - in every worker: once when it is ready, then every COMPOSITION_SWEEP_SECONDS on a
   daemon thread of the main worker process (no beat needed; sweeps by several workers at
   once are safe: rows are taken with SKIP LOCKED and the job is idempotent);
 - as the periodic task `compositions.sweep` for deployments that run celery beat;
-- as `manage.py compositions_sweep` (cron, or embedded mode after a restart).
+- in the embedded server, which runs that beat entry itself at start and periodically;
+- as `manage.py compositions_sweep` (cron).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import threading
 
 from botocore.exceptions import BotoCoreError, ClientError
 from celery import Task, shared_task, signals
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded, WorkerLostError
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 
@@ -51,7 +57,14 @@ class CompositionTask(Task):
         )
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
-        message = GAVE_UP_MESSAGE if isinstance(exc, TRANSIENT_ERRORS) else "Composing failed unexpectedly."
+        if isinstance(exc, WorkerLostError):
+            message = services.CRASH_MESSAGE
+        elif isinstance(exc, TimeLimitExceeded):
+            message = TIMEOUT_MESSAGE
+        elif isinstance(exc, TRANSIENT_ERRORS):
+            message = GAVE_UP_MESSAGE
+        else:
+            message = "Composing failed unexpectedly."
         try:
             services.composition_job_fail(composition_id=args[0], message=message)
         except Exception:

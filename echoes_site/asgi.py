@@ -84,6 +84,10 @@ if settings.EMOTION_WARM_START:
 
     warm_up()
 
+from echoes_site.embedded_jobs import server_started  # noqa: E402
+
+server_started()  # no broker: this server runs the jobs, in a job process of its own
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

@@ -167,8 +167,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Celery ---------------------------------------------------------------------------
-# Without a broker, tasks run in-process on a background thread (see echoes_site.celery),
-# so the embedded default needs no separate worker and never blocks a request.
+# Without a broker, tasks run in a job process the server starts and supervises (see
+# echoes_site.embedded_jobs): no separate worker, no request waits for a job, and a job
+# that crashes or hangs takes down only that process, never the web server.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_EMBEDDED = not CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = None
@@ -191,6 +192,9 @@ COMPOSITION_TIME_LIMIT = env_int("COMPOSITION_TIME_LIMIT", 180)
 COMPOSITION_STALE_SECONDS = env_int("COMPOSITION_STALE_SECONDS", 30)
 COMPOSITION_SWEEP_SECONDS = env_int("COMPOSITION_SWEEP_SECONDS", 15)
 COMPOSITION_MAX_ATTEMPTS = env_int("COMPOSITION_MAX_ATTEMPTS", 4)
+# Tests and the fault benchmark only: "<abort|segv|hang>:<seed>" makes the job process of
+# any composition with that seed abort, segfault or hang once it starts rendering.
+COMPOSITION_FAULT_INJECTION = env("COMPOSITION_FAULT_INJECTION")
 
 # --- Files ----------------------------------------------------------------------------
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
