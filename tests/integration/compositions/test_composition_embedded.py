@@ -141,6 +141,11 @@ def test_embedded_jobs_never_block_the_request_and_end_ready(embedded):
 def test_a_job_that_kills_its_process_ends_failed_and_the_server_keeps_answering(embedded, fault):
     site = embedded(COMPOSITION_FAULT_INJECTION=f"{fault}:{POISON_SEED}")
     server_pid = site.server.process.pid
+    # /healthz says 503 "warming" while the emotion models load; start once it is ready.
+    ready_by = time.monotonic() + 120
+    while requests.get(site.server.url + "/healthz", timeout=10).status_code != 200:
+        assert time.monotonic() < ready_by, site.server.log.read_text()[-3000:]
+        time.sleep(0.5)
     api, _ = site.register("unlucky")
     poison = site.compose(api, mood="sad", style="folk", bars=2, seed=POISON_SEED)
     healthy = site.compose(api, mood="calm", style="folk", bars=2, seed=7)
