@@ -126,11 +126,16 @@ def make_cond(valence: float, arousal: float, style: str) -> np.ndarray:
     return np.concatenate([np.array([valence, arousal], dtype=np.float32), style_cond(style)])
 
 
-def split_pieces(pieces: Sequence[ParsedPiece], share: float = VALIDATION_SHARE, seed: int = 0) -> np.ndarray:
-    """Boolean mask: True for validation pieces (a fixed random share per style)."""
+def split_pieces(
+    pieces: Sequence, share: float = VALIDATION_SHARE, seed: int = 0, styles: Sequence[str] = STYLES
+) -> np.ndarray:
+    """Boolean mask: True for validation pieces (a fixed random share per style).
+
+    Anything with a `.style` splits this way (parsed pieces here, tunes in ml.music.phrase).
+    """
     rng = np.random.default_rng(seed)
     is_val = np.zeros(len(pieces), dtype=bool)
-    for style in STYLES:
+    for style in styles:
         idx = np.array([i for i, p in enumerate(pieces) if p.style == style])
         if len(idx) < 2:
             continue

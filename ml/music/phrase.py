@@ -32,6 +32,7 @@ import numpy as np
 
 from ml.music.config import N_PITCHES, N_TRACKS, PITCH_LOW, REST
 from ml.music.corpus import harmonise
+from ml.music.dataset import split_pieces
 from ml.music.notes import Tune
 from ml.music.theory import find_key
 
@@ -216,15 +217,7 @@ def tune_windows(tune: Tune, hop_bars: int) -> list[dict]:
 
 def split_tunes(tunes: Sequence[Tune], share: float = VALIDATION_SHARE, seed: int = 0) -> np.ndarray:
     """True for validation tunes: a fixed random share of each style's tunes."""
-    rng = np.random.default_rng(seed)
-    is_val = np.zeros(len(tunes), dtype=bool)
-    for style in PHRASE_STYLES:
-        idx = np.array([i for i, t in enumerate(tunes) if t.style == style])
-        if len(idx) < 2:
-            continue
-        rng.shuffle(idx)
-        is_val[idx[: max(1, int(round(share * len(idx))))]] = True
-    return is_val
+    return split_pieces(tunes, share, seed, styles=PHRASE_STYLES)
 
 
 def build_phrase_arrays(tunes: Sequence[Tune], progress: bool = True) -> dict[str, np.ndarray]:
