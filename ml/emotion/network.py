@@ -35,7 +35,8 @@ def build_expression_cnn(widths: Sequence[int] = DEFAULT_WIDTHS, *, dropout: flo
     x = layers.Dropout(dropout)(x)
     x = layers.Dense(256, activation="relu", name="head")(x)
     x = layers.Dropout(dropout)(x)
-    logits = layers.Dense(len(EMOTIONS), name="logits")(x)
+    # float32 logits even under a mixed-precision policy: the softmax/loss stay exact.
+    logits = layers.Dense(len(EMOTIONS), name="logits", dtype="float32")(x)
     return keras.Model(inputs, logits, name="expression_cnn")
 
 

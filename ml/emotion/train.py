@@ -260,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--steps", type=int, default=None, help="steps per epoch (default: one pass)")
     parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
+    parser.add_argument(
+        "--bfloat16",
+        action="store_true",
+        help="train in mixed bfloat16 (about 1.4x faster on CPUs with AVX512-BF16/AMX; weights stay float32)",
+    )
     parser.add_argument("--export-only", action="store_true")
     parser.add_argument(
         "--anneal-epochs",
@@ -276,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     if not args.export_only:
+        if args.bfloat16:
+            import keras
+
+            keras.mixed_precision.set_global_policy("mixed_bfloat16")
         train(
             data=args.data,
             folder=args.checkpoints,
@@ -285,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
             steps=args.steps,
             anneal_epochs=args.anneal_epochs,
         )
+        import keras
+
+        keras.mixed_precision.set_global_policy("float32")  # export a plain float32 graph
     export(data=args.data, folder=args.checkpoints)
     return 0
 
