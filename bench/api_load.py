@@ -1,25 +1,36 @@
-"""Load benchmark of the REST API in the production setup, with wrk on loopback.
+"""Load benchmark of the REST API next to a bare DRF anchor, with wrk on loopback.
 
-The production setup: DJANGO_DEBUG=false (a secret, allowed hosts; no SSL redirect
-because wrk speaks plain HTTP on loopback), PostgreSQL, Redis (cache, throttling,
-channel layer), uvicorn with several worker processes. One listener with a profile,
-listening history, a closed mood session and a library of ready compositions calls,
-authenticated by token:
+Two server setups, each in the same run for both projects (one server at a time):
 
-- GET /api/v1/recommendations/?mood=calm   (ranked songs from the 404-song catalogue)
+- proxy: the production layout of deploy/ (nginx -> gunicorn sync workers with
+  persistent database connections, daphne for /ws/), started by deploy/stack.py;
+- asgi: bare uvicorn with several worker processes (a database connection per request).
+
+Two projects: ours in production settings (DJANGO_DEBUG=false, PostgreSQL, Redis for
+cache, throttling and the channel layer), and the anchor (bench/anchor/: a minimal
+Django + DRF project, one token-authenticated, paginated ListAPIView over 40 rows in its
+own PostgreSQL database, nothing else). One listener with a profile, listening history
+and a library of ready compositions calls, authenticated by token:
+
 - GET /api/v1/compositions/                (the library, first page of 20)
+- GET /api/v1/recommendations/?mood=calm   (ranked songs from the 404-song catalogue)
+- the anchor's GET /items/                 (first page of 20 of 40 rows)
 
-The user throttle is raised through THROTTLE_USER (the throttling code still runs on
-every request). Needs `wrk` (apt-get install -y wrk) and a database whose name contains
-"bench" (it is migrated and the catalogue loaded into it):
+Each endpoint's req/s is printed with its ratio to the anchor's in the same setup; the
+goal is library >= 0.8 x and recommendations >= 0.5 x the anchor through the proxy, with
+p99 < 100 ms and no errors. The user throttle is raised through THROTTLE_USER (the
+throttling code still runs on every request). Needs `wrk` and `nginx` (apt-get install -y
+wrk nginx) and a database whose name contains "bench" (migrated, catalogue loaded; the
+anchor's database, the same name + "_anchor", is created next to it):
 
     psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE echoes_api_bench"
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/echoes_api_bench \\
     REDIS_URL=redis://127.0.0.1:6379/0 CELERY_BROKER_URL=redis://127.0.0.1:6379/1 \\
-        .venv/bin/python bench/api_load.py [--workers 2] [--connections 16] [--duration 15]
+        .venv/bin/python bench/api_load.py [--via proxy|asgi|both] [--workers 2] [--connections 16]
 
-Prints req/s, p50/p99 latency and errors per endpoint, and the machine's load average
-(the CPU is shared: other processes take their part of it).
+Prints req/s, ratio to the anchor, p50/p99 latency, errors and CPU per request per
+endpoint, and the machine's load average (the CPU is shared: other processes take their
+part of it).
 """
 
 from __future__ import annotations
@@ -84,13 +95,17 @@ from compositions.services import (  # noqa: E402
     composition_job_claim,
     composition_job_save,
 )
+from deploy.stack import ProductionLayout, free_port  # noqa: E402
 
 USERNAME = "api-bench-listener"
 LIBRARY_SIZE = 60
 ENDPOINTS = {
-    "recommendations": "/api/v1/recommendations/?mood=calm",
     "library": "/api/v1/compositions/",
+    "recommendations": "/api/v1/recommendations/?mood=calm",
 }
+# Each endpoint's floor, as a fraction of the anchor's req/s in the same server setup.
+GOALS = {"library": 0.8, "recommendations": 0.5}
+ANCHOR_DATABASE = os.environ.get("DATABASE_URL", "/").rsplit("/", 1)[-1] + "_anchor"
 
 
 def seed() -> str:
@@ -126,49 +141,123 @@ def seed() -> str:
     return token_obtain(user=user).key
 
 
-def free_port() -> int:
-    import socket
+def anchor_seed() -> str:
+    """The anchor's own database (`<bench database>_anchor`), migrated and seeded; its token."""
+    import psycopg2
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    conn = psycopg2.connect(os.environ["DATABASE_URL"])
+    conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [ANCHOR_DATABASE])
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{ANCHOR_DATABASE}"')
+    finally:
+        conn.close()
+    seeded = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "anchor" / "seed.py")],
+        cwd=REPO,
+        env=anchor_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return seeded.stdout.strip().splitlines()[-1]
 
 
-def start_server(workers: int, port: int, log: Path) -> subprocess.Popen:
-    """uvicorn with `workers` processes serving the ASGI application."""
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "echoes_site.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--lifespan",
-        "off",
-    ]
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            command, cwd=REPO, env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT
-        )
+def anchor_env() -> dict[str, str]:
+    env = os.environ.copy()
+    env["DJANGO_SETTINGS_MODULE"] = "bench.anchor.settings"
+    env["ANCHOR_DATABASE_URL"] = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + f"/{ANCHOR_DATABASE}"
+    return env
+
+
+@dataclass
+class App:
+    """One Django project as the bench serves it: its entry points, environment, endpoints."""
+
+    name: str
+    wsgi: str
+    asgi: str
+    env: dict[str, str]
+    token: str
+    endpoints: dict[str, str]
+
+
+def wait_healthy(url: str, processes: list[subprocess.Popen], logs: str | Path) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"uvicorn exited:\n{log.read_text()[-3000:]}")
+        if any(p.poll() is not None for p in processes):
+            break
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
-                return server
+            if requests.get(url, timeout=5).status_code < 500:
+                return
         except requests.RequestException:
             pass
         time.sleep(0.5)
-    server.terminate()
-    sys.exit(f"uvicorn did not become healthy:\n{log.read_text()[-3000:]}")
+    text = logs.read_text()[-3000:] if isinstance(logs, Path) else logs
+    sys.exit(f"the server did not answer {url}:\n{text}")
+
+
+class AsgiServer:
+    """uvicorn with `workers` processes serving the app's ASGI application (bare ASGI)."""
+
+    def __init__(self, app: App, workers: int):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = Path(tempfile.gettempdir()) / f"api-bench-uvicorn-{app.name}-{RUN_TAG}.log"
+        command = [
+            *(sys.executable, "-m", "uvicorn", app.asgi),
+            *("--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)),
+            *("--no-access-log", "--log-level", "warning", "--lifespan", "off"),
+        ]
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                command, cwd=REPO, env=app.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        wait_healthy(self.url + next(iter(app.endpoints.values())), [self.process], self.log)
+
+    def pids(self) -> list[int]:
+        return [self.process.pid]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class ProxiedServer:
+    """The production layout (deploy/): nginx in front of gunicorn (WSGI) and daphne."""
+
+    def __init__(self, app: App, workers: int):
+        folder = Path(tempfile.mkdtemp(prefix=f"echoes-api-bench-{app.name}-"))
+        (folder / "static").mkdir()
+        self.layout = ProductionLayout(
+            folder=folder,
+            env=app.env,
+            static_root=folder / "static",
+            wsgi_workers=workers,
+            wsgi_app=app.wsgi,
+            asgi_app=app.asgi,
+        ).start()
+        self.url = self.layout.url
+        wait_healthy(self.url + next(iter(app.endpoints.values())), list(self.layout.processes.values()), "")
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.layout.processes.values()]
+
+    def stop(self) -> None:
+        self.layout.stop()
+        shutil.rmtree(self.layout.folder, ignore_errors=True)
+
+
+SERVERS = {"proxy": ProxiedServer, "asgi": AsgiServer}
+SERVER_DESCRIPTIONS = {
+    "proxy": "nginx -> gunicorn sync x{workers} (WSGI, persistent DB connections) + daphne (/ws/)",
+    "asgi": "uvicorn --workers {workers} (bare ASGI, a DB connection per request)",
+}
 
 
 @dataclass
@@ -196,11 +285,14 @@ def _cpu_seconds(groups: dict[str, list[psutil.Process]]) -> dict[str, float]:
     return totals
 
 
-def process_groups(server: subprocess.Popen) -> dict[str, list[psutil.Process]]:
-    """The processes whose CPU a request costs: ASGI workers, PostgreSQL, Redis."""
+def process_groups(pids: list[int]) -> dict[str, list[psutil.Process]]:
+    """The processes whose CPU a request costs: the servers (and their children), PostgreSQL, Redis."""
     everything = list(psutil.process_iter(["name", "cmdline"]))
+    servers = []
+    for pid in pids:
+        servers += [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
     return {
-        "asgi": [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)],
+        "server": servers,
         # PostgreSQL forks a backend per connection: count every postgres process.
         "postgres": [p for p in everything if (p.info["name"] or "").startswith("postgres")],
         "redis": [p for p in everything if (p.info["name"] or "").startswith("redis-server")],
@@ -254,83 +346,109 @@ def run_wrk(
     )
 
 
+def measure(app: App, server, args) -> dict[str, WrkResult]:
+    """wrk on each endpoint of `app` served by `server` (a warm-up run, then the measured one)."""
+    for path in app.endpoints.values():
+        check = requests.get(server.url + path, headers={"Authorization": f"Token {app.token}"}, timeout=30)
+        assert check.status_code == 200, (app.name, path, check.status_code, check.text[:300])
+    groups = process_groups(server.pids())
+    results = {}
+    for name, path in app.endpoints.items():
+        options = {"threads": args.threads, "connections": args.connections}
+        run_wrk(server.url + path, app.token, duration=args.warmup, **options)
+        results[name] = run_wrk(
+            server.url + path, app.token, duration=args.duration, groups=groups, **options
+        )
+    return results
+
+
+def report(mode: str, results: dict[str, WrkResult], workers: int) -> bool:
+    """Print one server setup's table with each endpoint's ratio to the anchor; goal met?"""
+    anchor = results["anchor"].requests_per_second
+    print(f"\n== {mode}: {SERVER_DESCRIPTIONS[mode].format(workers=workers)}")
+    print(
+        f"{'endpoint':<16} {'req/s':>8} {'x anchor':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'requests':>9} {'errors':>7}"
+        "   CPU ms per request: server / postgres / redis"
+    )
+    for name, result in results.items():
+        errors = result.non_2xx + result.socket_errors
+        print(
+            f"{name:<16} {result.requests_per_second:>8.0f} {result.requests_per_second / anchor:>9.2f} "
+            f"{result.p50_ms:>8.1f} {result.p99_ms:>8.1f} {result.requests:>9} {errors:>7}   "
+            + " / ".join(f"{result.cpu_ms[g]:.1f}" for g in ("server", "postgres", "redis")),
+            flush=True,
+        )
+    met = all(
+        results[name].requests_per_second >= floor * anchor
+        and results[name].p99_ms < 100
+        and results[name].non_2xx + results[name].socket_errors == 0
+        for name, floor in GOALS.items()
+    )
+    goals = ", ".join(f"{name} >= {floor} x anchor" for name, floor in GOALS.items())
+    print(f"goal ({goals}, p99 < 100 ms, 0 errors): {'met' if met else 'NOT met'}")
+    return met
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn / uvicorn worker processes")
     parser.add_argument("--connections", type=int, default=16, help="open connections (wrk -c)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--duration", type=int, default=15, help="seconds per endpoint (wrk -d)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per endpoint")
+    parser.add_argument(
+        "--via", choices=["proxy", "asgi", "both"], default="both", help="server setup(s) to run"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install -y wrk).")
 
-    print("seeding the bench listener ...", flush=True)
-    token = seed()
-    port = free_port()
-    log = Path(tempfile.gettempdir()) / f"api-bench-uvicorn-{RUN_TAG}.log"
-    server = start_server(args.workers, port, log)
+    print("seeding the bench listener and the anchor ...", flush=True)
+    ours_env = os.environ.copy()
+    ours_env.update(TRUSTED_PROXIES="0", EMOTION_WARM_START="false")
+    apps = [
+        App(
+            "anchor",
+            "bench.anchor.wsgi:application",
+            "bench.anchor.asgi:application",
+            anchor_env(),
+            anchor_seed(),
+            {"anchor": "/items/"},
+        ),
+        App(
+            "echoes",
+            "echoes_site.wsgi:application",
+            "echoes_site.asgi:application",
+            ours_env,
+            seed(),
+            ENDPOINTS,
+        ),
+    ]
+    load_before = os.getloadavg()
+    print(
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s; {os.cpu_count()} CPUs, "
+        f"load average before {load_before[0]:.1f} (1 min); DEBUG off, PostgreSQL, Redis",
+        flush=True,
+    )
+    modes = ["proxy", "asgi"] if args.via == "both" else [args.via]
     try:
-        base = f"http://127.0.0.1:{port}"
-        for path in ENDPOINTS.values():
-            check = requests.get(base + path, headers={"Authorization": f"Token {token}"}, timeout=30)
-            assert check.status_code == 200, (path, check.status_code, check.text[:300])
-        load_before = os.getloadavg()
-        print(
-            f"uvicorn --workers {args.workers} (DEBUG off, PostgreSQL, Redis); wrk -t{args.threads} "
-            f"-c{args.connections} -d{args.duration}s; {os.cpu_count()} CPUs, load average before "
-            f"{load_before[0]:.1f} (1 min)",
-            flush=True,
-        )
-        groups = process_groups(server)
-        print(
-            f"{'endpoint':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'errors':>7}"
-            f"   CPU ms per request: asgi / postgres / redis"
-        )
-        results = {}
-        for name, path in ENDPOINTS.items():
-            run_wrk(
-                base + path, token, threads=args.threads, connections=args.connections, duration=args.warmup
-            )
-            result = run_wrk(
-                base + path,
-                token,
-                threads=args.threads,
-                connections=args.connections,
-                duration=args.duration,
-                groups=groups,
-            )
-            results[name] = result
-            errors = result.non_2xx + result.socket_errors
-            print(
-                f"{name:<16} {result.requests_per_second:>8.0f} {result.p50_ms:>8.1f} {result.p99_ms:>8.1f} "
-                f"{result.requests:>9} {errors:>7}   "
-                + " / ".join(f"{result.cpu_ms[g]:.1f}" for g in ("asgi", "postgres", "redis")),
-                flush=True,
-            )
-        for name, result in results.items():
-            per_request = sum(result.cpu_ms.values())
-            print(
-                f"{name}: {per_request:.1f} CPU-ms per request on the server side -> at most "
-                f"{2000 / per_request:.0f} req/s on 2 idle cores (before the load generator's share)"
-            )
+        for mode in modes:
+            results: dict[str, WrkResult] = {}
+            for app in apps:  # one server at a time: each has the machine to itself
+                server = SERVERS[mode](app, args.workers)
+                try:
+                    results.update(measure(app, server, args))
+                finally:
+                    server.stop()
+            report(mode, results, args.workers)
         load_after = os.getloadavg()
-        print(f"load average after: {load_after[0]:.1f} (1 min), {load_after[1]:.1f} (5 min)")
-        goal = all(
-            r.requests_per_second >= 300 and r.p99_ms < 100 and r.non_2xx + r.socket_errors == 0
-            for r in results.values()
-        )
-        print(
-            f"goal (>= 300 req/s, p99 < 100 ms, 0 errors) on every endpoint: {'met' if goal else 'NOT met'}"
-        )
+        print(f"\nload average after: {load_after[0]:.1f} (1 min), {load_after[1]:.1f} (5 min)")
+        if load_after[1] > 1.5:
+            print("the machine was busy (load > 1.5): these are loaded figures; re-run on an idle machine")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
         shutil.rmtree(MEDIA_ROOT, ignore_errors=True)
 
 

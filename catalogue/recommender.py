@@ -9,7 +9,9 @@ How a ranking is made (docs/catalogue.md has the long version):
    when the starting mood changes or after LIFT_IDLE without a lift request.
 2. Prefilter in SQL: the listener's languages (none set = every language) and a
    valence/energy window around the target that widens until there are enough
-   candidates (index song_lang_mood_idx), at most MAX_CANDIDATES rows, values only.
+   candidates (index song_lang_mood_idx), at most MAX_CANDIDATES rows, values only; the
+   rows (and the ranked Song objects) are cached per process and catalogue version
+   (catalogue.caching), so a mood and languages already seen cost no song query.
 3. Score in numpy: mood fit (distance in valence/energy space) + favourite singers
    (profile) + history (singers of liked/finished songs up, skipped songs down, songs
    with any event in the last RECENT_WINDOW left out).
@@ -32,6 +34,7 @@ from django.utils import timezone
 
 from accounts.languages import LANGUAGES
 from accounts.models import Profile, User
+from catalogue.caching import CatalogueVersion, candidate_rows, catalogue_version, songs_by_id
 from catalogue.features import mood_to_song_space
 from catalogue.models import ListeningEvent, MoodLift, Song
 from catalogue.services import name_key
@@ -123,11 +126,16 @@ def recommend(
     tv, te = mood_to_song_space(target_v, target_a)
 
     history = _history(user)
-    ids, valence, energy, singer_keys = _candidates(languages, tv, te, exclude=history.recent_song_ids)
+    version = catalogue_version()
+    ids, valence, energy, singer_keys = _candidates(
+        languages, tv, te, exclude=history.recent_song_ids, version=version
+    )
     if not ids and languages:
         # Nothing at all in the listener's languages: better other languages than nothing.
         languages = []
-        ids, valence, energy, singer_keys = _candidates(languages, tv, te, exclude=history.recent_song_ids)
+        ids, valence, energy, singer_keys = _candidates(
+            languages, tv, te, exclude=history.recent_song_ids, version=version
+        )
     if not ids:
         return []
 
@@ -140,7 +148,7 @@ def recommend(
         score = score + _bonuses(ids, singer_keys, singer_bonus, history.song_adjust)
 
     picked = _diverse_top(score, singer_keys, limit)
-    songs = Song.objects.in_bulk([ids[i] for i in picked])
+    songs = songs_by_id(version=version, ids=[ids[i] for i in picked])
     results: list[Recommendation] = []
     for i in picked:
         song = songs.get(ids[i])
@@ -254,26 +262,16 @@ def _history(user: User) -> _History:
 
 
 def _candidates(
-    languages: list[str], tv: float, te: float, *, exclude: set[int]
+    languages: list[str], tv: float, te: float, *, exclude: set[int], version: CatalogueVersion
 ) -> tuple[list[int], np.ndarray, np.ndarray, list[str]]:
-    base = Song.objects.all()
-    if languages:
-        base = base.filter(language__in=languages)
     rows: list[tuple] = []
     for window in WINDOWS:
-        query = base
-        if window < 1.0:
-            query = base.filter(
-                valence__gte=tv - window,
-                valence__lte=tv + window,
-                energy__gte=te - window,
-                energy__lte=te + window,
-            )
-        rows = [
-            r
-            for r in query.values_list("id", "valence", "energy", "singers_key")[:MAX_CANDIDATES]
-            if r[0] not in exclude
-        ]
+        # The same for every listener in this mood and these languages: cached per
+        # process and catalogue version (catalogue.caching); the exclusions are theirs.
+        candidates = candidate_rows(
+            version=version, languages=languages, tv=tv, te=te, window=window, limit=MAX_CANDIDATES
+        )
+        rows = [r for r in candidates if r[0] not in exclude]
         if len(rows) >= MIN_CANDIDATES:
             break
     ids = [r[0] for r in rows]

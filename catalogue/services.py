@@ -8,6 +8,7 @@ from functools import cached_property, lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.languages import language_code
 from accounts.models import User
@@ -145,7 +146,12 @@ def songs_upsert(*, songs: Sequence[SongData]) -> UpsertCounts:
         counts.created = len(to_create)
         counts.created_ids = [song.id for song, _ in to_create]
     if to_update:
-        Song.objects.bulk_update(to_update, list(_FIELDS))
+        # bulk_update skips auto_now: set updated_at here, since the catalogue's version
+        # (catalogue.caching, what cached recommendation candidates are keyed by) reads it.
+        now = timezone.now()
+        for song in to_update:
+            song.updated_at = now
+        Song.objects.bulk_update(to_update, [*_FIELDS, "updated_at"])
     return counts
 
 

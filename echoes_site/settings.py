@@ -110,16 +110,20 @@ DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
     # Persistent connections leak under ASGI: each request's sync code runs in a thread of
     # its own and keeps its connection open after the thread is gone (measured: 91 idle
-    # connections and "too many clients" 500s within seconds of load). 0 closes each
-    # request's connection; use a pooler (pgbouncer) for more. See docs/api.md.
+    # connections and "too many clients" 500s within seconds of load). So 0 (a connection
+    # per request) is the default, and the WSGI workers (gunicorn, deploy/gunicorn.conf.py)
+    # set DATABASE_CONN_MAX_AGE=60: one connection per worker, health-checked before reuse.
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0), conn_health_checks=True
         )
     }
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     # Start each connection in UTC, or Django sends SET TIME ZONE on every new connection
     # (servers commonly default to "Etc/UTC", which is not the "UTC" Django asks for).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c TimeZone=UTC")
+    _db_options.setdefault("options", "-c TimeZone=UTC")
+    # Which kind of process a connection belongs to, in pg_stat_activity.
+    _db_options.setdefault("application_name", env("DATABASE_APPLICATION_NAME", "echoes"))
 else:
     DATABASES = {
         "default": {
@@ -201,7 +205,8 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Media files are private and never served from a public URL; see compositions' views.
 MEDIA_URL = "/media-private/"
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic writes here; in production the proxy serves it (deploy/nginx/echoes.conf).
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
@@ -325,12 +330,11 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "echoes_site.api_errors.api_exception_handler",
-    # JSON with a nesting limit and no lone surrogates (400, not 500): echoes_site/parsers.py
-    "DEFAULT_PARSER_CLASSES": [
-        "echoes_site.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # The API speaks JSON (with a nesting limit and no lone surrogates: echoes_site/parsers.py);
+    # only a view that uploads a file adds multipart. One body type per operation keeps the
+    # schema's request bodies unambiguous for client generators (docs/api.md).
+    "DEFAULT_PARSER_CLASSES": ["echoes_site.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_THROTTLE_CLASSES": [
         "echoes_site.throttling.AnonRateThrottle",
         "echoes_site.throttling.UserRateThrottle",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -136,8 +136,6 @@ class MoodChooseApi(APIView):
     measured mood.
     """
 
-    parser_classes = [JSONParser]  # JSON-only bodies give API clients one request type
-
     class InputSerializer(serializers.Serializer):
         mood = serializers.ChoiceField(choices=MOOD_LABELS, help_text="The mood I feel.")
 
@@ -153,8 +151,6 @@ class MoodChooseApi(APIView):
 
 class MoodSessionChooseApi(APIView):
     """Choose the mood of one of my sessions by hand (e.g. the live one); 404 for anyone else's."""
-
-    parser_classes = [JSONParser]  # JSON-only bodies give API clients one request type
 
     InputSerializer = MoodChooseApi.InputSerializer  # the same choice, for one session
 
@@ -177,8 +173,6 @@ class MoodCorrectionCreateApi(APIView):
     later sessions are read through a personal calibration fitted on my corrections.
     404 for anyone else's session.
     """
-
-    parser_classes = [JSONParser]  # JSON-only bodies give API clients one request type
 
     class InputSerializer(serializers.Serializer):
         probabilities = emotion_probabilities_field()
@@ -318,7 +312,7 @@ class MoodAnalyzeApi(APIView):
     Content-Type. Nothing is saved.
     """
 
-    parser_classes = [MultiPartParser, FormParser, ImageBodyParser]
+    parser_classes = [MultiPartParser, ImageBodyParser]  # a file upload: multipart or the raw image
 
     @extend_schema(
         request={

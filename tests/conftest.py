@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from deploy.stack import free_port
+
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -41,12 +43,6 @@ def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
 def _url_reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     return port_open(parsed.hostname or "127.0.0.1", parsed.port or default_port)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

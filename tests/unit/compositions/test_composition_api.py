@@ -177,3 +177,20 @@ def test_a_burst_of_create_requests_is_throttled_with_429(user, api_for, setting
     response = api.post(BASE, {"mood": "calm", "style": "folk"}, format="json")
     assert response.json()["error"]["code"] == "throttled"
     assert Composition.objects.count() == allowed
+
+
+def test_the_written_out_representation_equals_drfs_rendering_of_the_declared_fields(user, closed_session):
+    from compositions.serializers import CompositionSerializer
+
+    session = closed_session(user, "happy")
+    queued = composition_create(
+        user=user, session_id=session.pk, style="chorale", bars=4, seed=3, title="Rain"
+    )
+    ready = _ready(user, tempo=90)
+    ready.favourite = True
+    ready.metrics = {"used_pitch_classes": 7, "bars": [1, 2]}
+    for composition in (queued, ready, Composition.objects.get(pk=ready.pk)):
+        serializer = CompositionSerializer()
+        assert serializer.to_representation(composition) == serializer.generic_representation(composition)
+    listed = CompositionSerializer(Composition.objects.filter(owner=user).order_by("id"), many=True).data
+    assert [c["id"] for c in listed] == [queued.pk, ready.pk] and listed[1]["files"]["audio"]
