@@ -12,6 +12,8 @@ import pytest
 import soundfile
 
 from compositions.models import Composition
+from compositions.services import CRASH_MESSAGE
+from compositions.tasks import MAX_RETRIES
 from tests.integration.compositions.conftest import ProgressListener, make_user
 
 pytestmark = pytest.mark.timeout(400)
@@ -163,3 +165,30 @@ def test_a_failing_storage_ends_the_job_failed_with_a_message_after_retries(make
     assert "storage" in final["error"].lower()
     assert Composition.objects.get(pk=composition_id).attempts == 4  # the first run and 3 retries
     assert blocker.read_text() == "occupied"
+
+
+POISON_SEED = 666
+
+
+@pytest.mark.timeout(900)  # four cold pool processes, each loading TensorFlow on a shared CPU
+def test_a_job_that_segfaults_its_worker_process_ends_failed_after_its_tries(make_stack):
+    """Celery mode: the job's pool process dies of SIGSEGV on every try (the fault hook).
+    Celery retries it (retry_on_worker_lost) and then fails it; the worker lives on."""
+    stack = make_stack(COMPOSITION_FAULT_INJECTION=f"segv:{POISON_SEED}")
+    worker = stack.start_worker()
+    api = stack.api(make_user("poisoned"))
+    poison = api.post(stack.url(BASE), json={"mood": "sad", "style": "folk", "bars": 1, "seed": POISON_SEED})
+    final = stack.wait_for_status(api, poison.json()["id"], {"ready", "failed"}, timeout=700)
+    assert final["status"] == "failed" and final["error"] == CRASH_MESSAGE, final
+    row = Composition.objects.get(pk=poison.json()["id"])
+    assert row.attempts == 1 + MAX_RETRIES, row.attempts  # the first run and Celery's retries
+    log = worker.log.read_text(errors="replace")
+    assert log.count("exited with 'signal 11 (SIGSEGV)'") == 1 + MAX_RETRIES, log[-3000:]
+
+    # The same worker (its main process respawned the pool process) makes the next piece.
+    assert worker.process.poll() is None
+    healthy = api.post(stack.url(BASE), json={"mood": "calm", "style": "folk", "bars": 1, "seed": 3})
+    assert (
+        stack.wait_for_status(api, healthy.json()["id"], {"ready", "failed"}, timeout=240)["status"]
+        == "ready"
+    )
