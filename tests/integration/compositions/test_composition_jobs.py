@@ -174,7 +174,14 @@ POISON_SEED = 666
 def test_a_job_that_segfaults_its_worker_process_ends_failed_after_its_tries(make_stack):
     """Celery mode: the job's pool process dies of SIGSEGV on every try (the fault hook).
     Celery retries it (retry_on_worker_lost) and then fails it; the worker lives on."""
-    stack = make_stack(COMPOSITION_FAULT_INJECTION=f"segv:{POISON_SEED}")
+    stack = make_stack(
+        COMPOSITION_FAULT_INJECTION=f"segv:{POISON_SEED}",
+        # Each try starts a cold pool process (TensorFlow and the generator load inside the
+        # job); on a saturated CPU that outlasted the 120 s soft limit. This test is about
+        # crashes, not time limits.
+        COMPOSITION_SOFT_TIME_LIMIT="600",
+        COMPOSITION_TIME_LIMIT="660",
+    )
     worker = stack.start_worker()
     api = stack.api(make_user("poisoned"))
     poison = api.post(stack.url(BASE), json={"mood": "sad", "style": "folk", "bars": 1, "seed": POISON_SEED})
