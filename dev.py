@@ -70,7 +70,7 @@ def serve(argv: list[str]) -> None:
     say("loading the song catalogue")
     manage("load_catalogue")
     say(f"serving Emotional Echoes on http://{host}:{port} (HTTP and WebSockets); Ctrl-C stops")
-    daphne = [str(PYTHON), "-m", "daphne", "-b", host, "-p", port, *DAPHNE_OPTIONS]
+    daphne = [str(PYTHON), "-m", "echoes_site.asgi_server", "-b", host, "-p", port, *DAPHNE_OPTIONS]
     os.execv(str(PYTHON), [*daphne, "echoes_site.asgi:application"])
 
 

@@ -127,7 +127,7 @@ def prepare_database(env: dict[str, str], users: int) -> list[str]:
 def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     out = log.open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *DAPHNE_ARGS,
+        [sys.executable, "-m", "echoes_site.asgi_server", "-b", "127.0.0.1", "-p", str(port), *DAPHNE_ARGS,
          "echoes_site.asgi:application"],
         cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip

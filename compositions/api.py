@@ -189,7 +189,10 @@ class _CompositionFileApi(APIView):
         inline = request.query_params.get("download", "").lower() in {"0", "false", "no"}
         try:
             return downloads.file_response(
-                composition=composition, kind=self.kind, as_attachment=self.as_attachment and not inline
+                request=request,
+                composition=composition,
+                kind=self.kind,
+                as_attachment=self.as_attachment and not inline,
             )
         except downloads.FileNotReady as error:
             conflict = exceptions.APIException(detail=str(error), code="not_ready")

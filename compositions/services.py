@@ -406,11 +406,13 @@ def composition_render(*, composition: Composition) -> RenderedPiece:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="composition-audio") as pool:
         audio = pool.submit(music.render_audio, midi, fmt="ogg", soundfont=settings.SOUNDFONT_PATH)
         piano_roll = music.piano_roll_png(piece)
+        audio_bytes = audio.result()
         rendered = RenderedPiece(
             midi=music.midi_bytes(piece),
-            audio=audio.result(),
+            audio=audio_bytes,
             piano_roll=piano_roll,
-            duration_seconds=float(piece.duration_seconds),
+            # What the player will show: the file's length, release tail included.
+            duration_seconds=music.audio_duration(audio_bytes),
             metrics=_json_safe(music.piece_metrics(piece)),
         )
     return rendered

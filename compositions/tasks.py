@@ -5,10 +5,16 @@ to be redelivered), retries transient errors (database, storage, network) with
 exponential back-off, and has soft/hard time limits. It always ends the row `ready` or
 `failed`; what a dead worker cannot do, the sweep does (see `composition_sweep`).
 
-A job whose process dies (segfault, OOM kill) is delivered again, with the same task id,
-by Celery (`reject_on_worker_lost`) or by the embedded runner; each delivery that starts
-the job counts an attempt, and the claim fails it after COMPOSITION_MAX_ATTEMPTS with
-CRASH_MESSAGE, so a piece that always crashes its process ends `failed`, never loops.
+A job whose pool process dies (segfault, OOM kill) is retried by Celery itself
+(`retry_on_worker_lost`, Celery 5.7: the worker's main process sees the WorkerLostError,
+sends the retry with retries + 1 and acks the old message) at most MAX_RETRIES times;
+then Celery acks it and sends `task_failure` from the main process, where the row is
+failed with CRASH_MESSAGE. A piece that always crashes its process ends `failed` after
+1 + MAX_RETRIES runs, never loops. `reject_on_worker_lost` stays as Celery's fallback
+when the retry cannot be sent. Deliveries Celery cannot count (a whole worker killed,
+redelivered after the visibility timeout or resent by the sweep; the embedded runner) are
+counted by the claim: each start is an attempt, and it fails the job after
+COMPOSITION_MAX_ATTEMPTS with the same message.
 
 The sweep runs in four places, because no one of them covers every deployment:
 - in every worker: once when it is ready, then every COMPOSITION_SWEEP_SECONDS on a
@@ -46,6 +52,9 @@ TIMEOUT_MESSAGE = "Composing took too long and was stopped. Please try again, pe
 GAVE_UP_MESSAGE = "Could not save the composition: storage or database was unavailable. Please try again."
 
 
+LOST_MESSAGE = "The composer stopped unexpectedly; trying again."
+
+
 class CompositionTask(Task):
     """Keeps the row's status in step with Celery's retries and final failure."""
 
@@ -53,7 +62,9 @@ class CompositionTask(Task):
         services.composition_job_requeue(
             composition_id=args[0],
             job_token=task_id,
-            message=f"A temporary problem occurred ({type(exc).__name__}); retrying.",
+            message=LOST_MESSAGE
+            if isinstance(exc, WorkerLostError)
+            else f"A temporary problem occurred ({type(exc).__name__}); retrying.",
         )
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
@@ -77,7 +88,9 @@ class CompositionTask(Task):
     name="compositions.generate",
     queue=QUEUE,
     acks_late=True,
-    reject_on_worker_lost=True,
+    retry_on_worker_lost=True,  # a dead pool process: retried, up to max_retries
+    reject_on_worker_lost=True,  # Celery's fallback when that retry cannot be sent
+    default_retry_delay=2,  # the worker-lost retry's countdown (our own retries set theirs)
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=2,
     retry_backoff_max=30,
@@ -107,6 +120,16 @@ def composition_sweep_task() -> dict:
     """Recover jobs whose worker died (for deployments that schedule it with beat)."""
     result = services.composition_sweep()
     return {"requeued": result.requeued, "failed": result.failed}
+
+
+@signals.task_failure.connect(sender=composition_generate_task)
+def _fail_job_of_a_lost_process(
+    sender=None, task_id=None, exception=None, args=None, kwargs=None, einfo=None, **_
+):
+    """A pool process that died on its last try: Celery sends task_failure from the
+    worker's main process (the task's own on_failure ran nowhere, its process is gone)."""
+    if isinstance(exception, WorkerLostError) and args:
+        sender.on_failure(exception, task_id, args, kwargs or {}, einfo)
 
 
 # --- In every worker: sweep at start, then periodically ------------------------------------

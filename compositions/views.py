@@ -133,7 +133,9 @@ def _safe_next(request) -> str:
 def _file(request, composition_id: int, kind: str, as_attachment: bool) -> HttpResponse:
     composition: Composition = selectors.composition_get(user=request.user, composition_id=composition_id)
     try:
-        return downloads.file_response(composition=composition, kind=kind, as_attachment=as_attachment)
+        return downloads.file_response(
+            request=request, composition=composition, kind=kind, as_attachment=as_attachment
+        )
     except downloads.FileNotReady as error:
         return HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
 

@@ -37,13 +37,19 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 TESTING = "pytest" in sys.modules or env_bool("ECHOES_TESTING", False)
-DEBUG = env_bool("DJANGO_DEBUG", True)
-PRODUCTION = not DEBUG
+# Django's debug pages (tracebacks, settings, URL lists) are an explicit opt-in for
+# developers: whoever reaches a default run (`dev.py run`) sees the friendly 404/500 pages.
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# Production hardening (a required secret, secure cookies, HSTS, SSL redirect, hashed
+# static files): DJANGO_PRODUCTION=true, or DJANGO_DEBUG=false said explicitly, which is
+# how deployments have always asked for it. Neither set: a local run over plain HTTP.
+_DEBUG_OFF_SAID = os.environ.get("DJANGO_DEBUG", "").strip().lower() in {"0", "false", "no", "off"}
+PRODUCTION = env_bool("DJANGO_PRODUCTION", _DEBUG_OFF_SAID) and not DEBUG
 
 _DEV_SECRET = "dev-only-insecure-key-change-me-3c6f0a1e9b2d4c8e7f5a1b3d9c0e2f4a"
 SECRET_KEY = env("DJANGO_SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
 if PRODUCTION and not SECRET_KEY:
-    raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+    raise RuntimeError("DJANGO_SECRET_KEY must be set in production (DJANGO_DEBUG=false).")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
@@ -231,7 +237,7 @@ STORAGES = {
     "default": _default_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG or TESTING
+        if not PRODUCTION or TESTING
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
@@ -370,5 +376,5 @@ LOGGING = {
 }
 
 # In development WhiteNoise serves static files straight from the apps (no collectstatic).
-WHITENOISE_USE_FINDERS = DEBUG
-WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = not PRODUCTION  # a local run serves the source files, no collectstatic
+WHITENOISE_AUTOREFRESH = not PRODUCTION

@@ -112,7 +112,8 @@ def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
 
 
 class LiveServer:
-    """A real ASGI server (daphne) in a subprocess, serving HTTP and WebSockets."""
+    """A real ASGI server (daphne, as echoes_site.asgi_server runs it in production) in a
+    subprocess, serving HTTP and WebSockets."""
 
     # WebSocket messages above 2 MiB are cut off by daphne (close 1009) before they are
     # buffered; frames up to 2 MiB reach the app, which answers frames over its own
@@ -140,7 +141,7 @@ class LiveServer:
                 [
                     sys.executable,
                     "-m",
-                    "daphne",
+                    "echoes_site.asgi_server",  # daphne with our close codes (1009, 1001)
                     "-b",
                     "127.0.0.1",
                     "-p",

@@ -18,7 +18,7 @@ Errors: ml.music.errors (all derive from ml.errors.MLError).
 from __future__ import annotations
 
 from ml.errors import InvalidMood
-from ml.music.audio import render_audio
+from ml.music.audio import audio_duration, render_audio
 from ml.music.config import (
     DEFAULT_SOUNDFONT,
     DEFAULT_WEIGHTS,
@@ -67,6 +67,7 @@ __all__ = [
     "TRACKS",
     "WeightsCorrupt",
     "WeightsMissing",
+    "audio_duration",
     "generate",
     "load_generator",
     "midi_bytes",

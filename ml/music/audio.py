@@ -127,3 +127,13 @@ def encode_audio(audio: np.ndarray, fmt: str = "ogg", sample_rate: int = SAMPLE_
         for start in range(0, len(samples), block):
             out.write(samples[start : start + block])
     return buffer.getvalue()
+
+
+def audio_duration(data: bytes) -> float:
+    """The real length in seconds of an encoded audio file (what a player shows), read
+    from the file itself: the rendered sound includes the release tail after the last note,
+    so it is longer than the piece's nominal MIDI length."""
+    import soundfile as sf
+
+    info = sf.info(io.BytesIO(data))
+    return float(info.frames) / float(info.samplerate)

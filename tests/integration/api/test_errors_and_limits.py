@@ -223,6 +223,10 @@ def test_a_bug_under_the_api_is_a_500_in_the_error_format_and_pages_keep_html(se
     assert "a bug, on purpose" not in error["message"]
     page = client.get("/bug/")
     assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
+    # The site's own page, in its style, with no traceback in it.
+    html = page.content.decode()
+    assert "Something went wrong on our side" in html and "site.css" in html
+    assert "a bug, on purpose" not in html and "Traceback" not in html
 
 
 def test_a_page_form_post_without_the_csrf_token_is_refused():

@@ -137,6 +137,40 @@ def test_embedded_jobs_never_block_the_request_and_end_ready(embedded):
     assert [p.name() for p in site.job_processes()], "no job process"
 
 
+def test_a_deleted_pieces_url_gives_the_friendly_404_in_the_default_run(embedded):
+    """The README's run (no DJANGO_DEBUG) never serves Django's debug pages."""
+    site = embedded()
+    api, _ = site.register("forgetful")
+    composition_id = site.compose(api, mood="calm", style="folk", bars=1)
+    assert (
+        api.delete(site.server.url + f"/api/v1/compositions/{composition_id}/", timeout=30).status_code == 204
+    )
+
+    browser = requests.Session()
+    browser.get(site.server.url + "/accounts/login/", timeout=30)
+    logged_in = browser.post(
+        site.server.url + "/accounts/login/",
+        data={
+            "username": "forgetful",
+            "password": "a-long-pass-phrase-42",
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+        },
+        headers={"Referer": site.server.url + "/accounts/login/"},
+        timeout=30,
+    )
+    assert logged_in.status_code == 200 and "Log out" in logged_in.text, logged_in.text[-500:]
+
+    for path in (f"/compositions/{composition_id}/", "/no/such/page/"):
+        page = browser.get(site.server.url + path, timeout=30)
+        assert page.status_code == 404 and page.headers["Content-Type"].startswith("text/html")
+        assert "We can't find that page" in page.text and "open your library" in page.text
+        assert "site.css" in page.text  # the site's own style
+        # Nothing of Django's debug page (URL patterns, settings, "DEBUG = True").
+        assert "DEBUG = True" not in page.text and "URLconf" not in page.text
+    css = browser.get(site.server.url + "/static/frontend/site.css", timeout=30)
+    assert css.status_code == 200  # static files still served without DEBUG or collectstatic
+
+
 @pytest.mark.parametrize("fault", ["abort", "segv"])
 def test_a_job_that_kills_its_process_ends_failed_and_the_server_keeps_answering(embedded, fault):
     site = embedded(COMPOSITION_FAULT_INJECTION=f"{fault}:{POISON_SEED}")

@@ -12,6 +12,8 @@ import pytest
 import soundfile
 
 from compositions.models import Composition
+from compositions.services import CRASH_MESSAGE
+from compositions.tasks import MAX_RETRIES
 from tests.integration.compositions.conftest import ProgressListener, make_user
 
 pytestmark = pytest.mark.timeout(400)
@@ -81,9 +83,20 @@ def test_a_composition_goes_from_queued_to_ready_with_progress_over_a_websocket(
     _assert_real_midi(midi.content, bars=8)
 
     audio = api.get(stack.url(detail["files"]["audio"]))
-    assert audio.status_code == 200
+    assert audio.status_code == 200 and audio.headers["Accept-Ranges"] == "bytes"
     seconds = _assert_audible(audio.content)
-    assert seconds == pytest.approx(detail["duration_seconds"], abs=3.0)
+    # The duration shown is the file's own, to the sample (not the MIDI's nominal length).
+    assert seconds == pytest.approx(detail["duration_seconds"], abs=1e-3)
+
+    # A player seeking through daphne gets exactly the bytes it asks for.
+    size = len(audio.content)
+    middle = api.get(stack.url(detail["files"]["audio"]), headers={"Range": "bytes=100-1099"})
+    assert middle.status_code == 206 and middle.content == audio.content[100:1100]
+    assert middle.headers["Content-Range"] == f"bytes 100-1099/{size}"
+    tail = api.get(stack.url(detail["files"]["audio"]), headers={"Range": "bytes=-512"})
+    assert tail.status_code == 206 and tail.content == audio.content[-512:]
+    beyond = api.get(stack.url(detail["files"]["audio"]), headers={"Range": f"bytes={size}-"})
+    assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{size}"
 
     roll = api.get(stack.url(detail["files"]["piano_roll"]))
     assert roll.content.startswith(b"\x89PNG")
@@ -152,3 +165,43 @@ def test_a_failing_storage_ends_the_job_failed_with_a_message_after_retries(make
     assert "storage" in final["error"].lower()
     assert Composition.objects.get(pk=composition_id).attempts == 4  # the first run and 3 retries
     assert blocker.read_text() == "occupied"
+
+
+POISON_SEED = 666
+
+
+@pytest.mark.timeout(900)  # four cold pool processes, each loading TensorFlow on a shared CPU
+def test_a_job_that_segfaults_its_worker_process_ends_failed_after_its_tries(make_stack):
+    """Celery mode: the job's pool process dies of SIGSEGV on every try (the fault hook).
+    Celery retries it (retry_on_worker_lost) and then fails it; the worker lives on."""
+    stack = make_stack(
+        COMPOSITION_FAULT_INJECTION=f"segv:{POISON_SEED}",
+        # Each try starts a cold pool process (TensorFlow and the generator load inside the
+        # job); on a saturated CPU that outlasted the 120 s soft limit, and the 6 s stale
+        # heartbeat made the sweep resend the job. This test is about Celery's own retries
+        # of a crashed job, not time limits or the sweep.
+        COMPOSITION_SOFT_TIME_LIMIT="600",
+        COMPOSITION_TIME_LIMIT="660",
+        COMPOSITION_STALE_SECONDS="300",
+    )
+    worker = stack.start_worker()
+    api = stack.api(make_user("poisoned"))
+    poison = api.post(stack.url(BASE), json={"mood": "sad", "style": "folk", "bars": 1, "seed": POISON_SEED})
+    final = stack.wait_for_status(api, poison.json()["id"], {"ready", "failed"}, timeout=700)
+    assert final["status"] == "failed" and final["error"] == CRASH_MESSAGE, final
+    row = Composition.objects.get(pk=poison.json()["id"])
+    log = worker.log.read_text(errors="replace")
+    crashes = log.count("exited with 'signal 11 (SIGSEGV)'")
+    # Celery's main process retried the lost job itself, and gave up after max_retries.
+    assert "retry: Retry in 2s: WorkerLostError" in log, log[-3000:]
+    assert 2 <= crashes <= 1 + MAX_RETRIES and row.attempts <= 1 + MAX_RETRIES, (crashes, row.attempts)
+
+    # The same worker (its main process respawned the pool process) makes the next piece,
+    # and the poison job never runs again.
+    assert worker.process.poll() is None
+    healthy = api.post(stack.url(BASE), json={"mood": "calm", "style": "folk", "bars": 1, "seed": 3})
+    assert (
+        stack.wait_for_status(api, healthy.json()["id"], {"ready", "failed"}, timeout=300)["status"]
+        == "ready"
+    )
+    assert worker.log.read_text(errors="replace").count("exited with 'signal 11 (SIGSEGV)'") == crashes

@@ -1,5 +1,6 @@
 """The S3 path: files go to a bucket through django-storages, downloads redirect to
-short-lived signed URLs, deleting removes the objects. The S3-compatible server is moto's
+short-lived signed URLs (which answer a player's Range requests themselves), deleting
+removes the objects. The S3-compatible server is moto's
 server mode (`moto[server]` from PyPI: `python -m moto.server -p PORT`)."""
 
 from __future__ import annotations
@@ -91,6 +92,16 @@ def test_files_live_in_the_bucket_are_served_by_signed_urls_and_deleted_with_the
     body = requests.get(redirect.headers["Location"], timeout=20)
     assert body.status_code == 200
     assert pretty_midi.PrettyMIDI(io.BytesIO(body.content)).instruments
+
+    # The player seeks on the signed URL: S3 (here moto's server) answers the range.
+    audio = api.get(stack.url(final["files"]["audio"]) + "?download=0", allow_redirects=False)
+    assert audio.status_code == 302
+    whole = requests.get(audio.headers["Location"], timeout=20).content
+    part = requests.get(audio.headers["Location"], headers={"Range": "bytes=100-1099"}, timeout=20)
+    assert part.status_code == 206 and part.headers["Accept-Ranges"] == "bytes"
+    assert part.headers["Content-Range"] == f"bytes 100-1099/{len(whole)}" and part.content == whole[100:1100]
+    tail = requests.get(audio.headers["Location"], headers={"Range": "bytes=-512"}, timeout=20)
+    assert tail.status_code == 206 and tail.content == whole[-512:]
 
     assert api.delete(stack.url(f"/api/v1/compositions/{composition_id}/")).status_code == 204
     assert _keys(client) == []

@@ -69,9 +69,10 @@ def ws_connect(
     token: str | None = None,
     subprotocol_token: str | None = None,
     origin: str | None = "self",
+    path: str = WS_PATH,
     **kwargs: Any,
 ):
-    """A websockets client connection to the live server's /ws/session/."""
+    """A websockets client connection to the live server's /ws/session/ (or `path`)."""
     headers = {}
     if cookie:
         headers["Cookie"] = cookie
@@ -79,7 +80,7 @@ def ws_connect(
         headers["Authorization"] = f"Token {token}"
     subprotocols = ["echoes.v1", f"token.{subprotocol_token}"] if subprotocol_token else None
     return connect(
-        server.ws_url + WS_PATH,
+        server.ws_url + path,
         additional_headers=headers,
         subprotocols=subprotocols,
         origin=server.url if origin == "self" else origin,

@@ -12,8 +12,13 @@
 // Each update sets data-status / data-stage, the <progress> value (1..5), the label
 // text, and dispatches a bubbling "composition:update" DOM event (detail = the event).
 // data-reload-when-ready on the element reloads the page when its job finishes.
+//
+// A lost server is said in words (an alert at the top of <main>, [data-server-notice]):
+// while the socket is down, each poll also tells whether the server answers at all (a
+// network error or a gateway's 502/503/504 = lost); the notice goes away when a poll is
+// answered or the socket is open again.
 
-import { apiFetch } from "./http.js";
+import { ApiError, apiFetch } from "./http.js";
 import { ReconnectingSocket } from "./socket.js";
 
 export const STAGES = ["queued", "generating", "rendering", "saving", "ready"];
@@ -27,6 +32,45 @@ export const STAGE_LABELS = {
 };
 const IN_FLIGHT = new Set(["queued", "running"]);
 const POLL_MS = 3000;
+const LOST_STATUSES = new Set([0, 502, 503, 504]); // 0: no answer at all (ApiError "network")
+export const SERVER_LOST_TEXT =
+  "Lost contact with the server: it may be restarting, or your connection dropped. " +
+  "This page keeps trying and updates by itself when the server is back; nothing you made is lost.";
+
+function serverNotice() {
+  let notice = document.querySelector("[data-server-notice]");
+  if (!notice) {
+    notice = document.createElement("p");
+    notice.className = "alert";
+    notice.setAttribute("role", "alert");
+    notice.dataset.serverNotice = "";
+    notice.hidden = true;
+    (document.querySelector("main") || document.body).prepend(notice);
+  }
+  return notice;
+}
+
+/** Show or hide the "lost contact with the server" alert. */
+export function showServerLost(lost) {
+  const notice = serverNotice();
+  if (lost) notice.textContent = SERVER_LOST_TEXT;
+  notice.hidden = !lost;
+  document.body.dataset.server = lost ? "lost" : "ok";
+}
+
+function isLost(error) {
+  return error instanceof ApiError ? LOST_STATUSES.has(error.status) : true;
+}
+
+/** Does the server answer at all? (Any HTTP answer from /healthz counts: 503 is "warming".) */
+async function serverAnswers() {
+  try {
+    const response = await fetch("/healthz", { cache: "no-store", credentials: "same-origin" });
+    return response.status !== 502 && response.status !== 504;
+  } catch (error) {
+    return false;
+  }
+}
 
 function elementsFor(id) {
   return document.querySelectorAll(`[data-composition-id="${CSS.escape(String(id))}"]`);
@@ -80,15 +124,20 @@ export function watchCompositions() {
   };
 
   async function poll() {
+    let lost = null; // null: no job asked, so ask /healthz below
     for (const element of inFlightElements()) {
       const url = element.dataset.statusUrl;
       if (!url) continue;
       try {
         handle({ id: Number(element.dataset.compositionId), ...(await apiFetch(url)) });
+        lost = false;
       } catch (error) {
         // Still down, or gone (404): try again on the next tick.
+        lost = lost === false ? false : isLost(error);
       }
     }
+    if (lost === null) lost = !(await serverAnswers());
+    if (!socket.isOpen) showServerLost(lost);
   }
   function startPolling() {
     if (!pollTimer) pollTimer = setInterval(poll, POLL_MS);
@@ -100,6 +149,7 @@ export function watchCompositions() {
 
   socket.addEventListener("open", () => {
     stopPolling();
+    showServerLost(false);
     poll(); // catch up on anything that happened while we were away
   });
   socket.addEventListener("close", startPolling);

@@ -14,6 +14,7 @@ from ml.mood import mood_named
 from ml.music import (
     InvalidAudioFormat,
     SoundFontMissing,
+    audio_duration,
     generate,
     midi_bytes,
     piano_roll_png,
@@ -68,6 +69,8 @@ def test_rendered_audio_is_audible_and_as_long_as_the_music(fmt):
     seconds = len(audio) / rate
     assert piece.duration_seconds <= seconds <= piece.duration_seconds + 3.0  # plus the release tail
     assert np.sqrt(np.mean(np.square(audio))) > 0.01
+    # What the page shows is the file's own length, release tail included.
+    assert audio_duration(render_audio(to_midi(piece), fmt)) == pytest.approx(seconds, abs=1e-6)
 
 
 def test_missing_soundfont_names_the_debian_package(tmp_path):
