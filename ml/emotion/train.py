@@ -30,7 +30,14 @@ WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 TFLITE_NAME = "expression_cnn.tflite"
 INFO_NAME = "expression_cnn.json"
 # What inference averages over (ml.emotion.views); the temperature is fitted on it.
-SHIPPED_VIEWS: tuple[str, ...] = ("face", "mirror")
+SHIPPED_VIEWS: tuple[str, ...] = (
+    "face",
+    "mirror",
+    "zoom_in",
+    "zoom_out",
+    "zoom_in_mirror",
+    "zoom_out_mirror",
+)
 
 
 def class_weights(labels: np.ndarray) -> dict[int, float]:
