@@ -11,7 +11,13 @@ from rest_framework.views import APIView
 from accounts.models import USERNAME_PATTERN
 from accounts.selectors import profile_get
 from accounts.serializers import PreferencesSerializer, UserSerializer
-from accounts.services import profile_update, token_obtain, token_revoke, user_register
+from accounts.services import (
+    profile_update,
+    token_obtain,
+    token_revoke,
+    user_logout_everywhere,
+    user_register,
+)
 from echoes_site.throttling import ScopedRateThrottle
 
 _TokenOutput = inline_serializer("TokenOutput", {"token": serializers.CharField()})
@@ -86,6 +92,15 @@ class TokenRevokeApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
         token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutEverywhereApi(APIView):
+    """Log out everywhere: end every web session, the API token and every open socket."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        user_logout_everywhere(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
