@@ -5,6 +5,7 @@ Another user's composition is a 404 on every route (selectors scope by owner).
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
@@ -148,7 +149,10 @@ class CompositionRenameApi(APIView):
     """Give a composition a new title."""
 
     class InputSerializer(serializers.Serializer):
-        title = serializers.CharField(max_length=120, allow_blank=True)
+        # The schema says what the service requires: at least one non-space character.
+        title = serializers.CharField(
+            max_length=120, validators=[RegexValidator(r"\S", "A title cannot be empty.")]
+        )
 
     @extend_schema(request=InputSerializer, responses={200: CompositionSerializer})
     def post(self, request, composition_id: int):
@@ -186,7 +190,7 @@ class _CompositionFileApi(APIView):
     )
     def get(self, request, composition_id: int):
         composition = selectors.composition_get(user=request.user, composition_id=composition_id)
-        inline = request.query_params.get("download", "").lower() in {"0", "false", "no"}
+        inline = not _wants_attachment(request)
         try:
             return downloads.file_response(
                 composition=composition, kind=self.kind, as_attachment=self.as_attachment and not inline
@@ -195,6 +199,17 @@ class _CompositionFileApi(APIView):
             conflict = exceptions.APIException(detail=str(error), code="not_ready")
             conflict.status_code = status.HTTP_409_CONFLICT
             raise conflict from error
+
+
+def _wants_attachment(request) -> bool:
+    """`?download=` true (the default) or false; anything else is a 400, not a guess."""
+    value = request.query_params.get("download")
+    if value in (None, ""):
+        return True
+    try:
+        return serializers.BooleanField().to_internal_value(value)
+    except exceptions.ValidationError as error:
+        raise exceptions.ValidationError({"download": error.detail}) from error
 
 
 def _file_schema(kind: str):

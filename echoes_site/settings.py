@@ -327,11 +327,10 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "echoes_site.api_errors.api_exception_handler",
     # JSON with a nesting limit and no lone surrogates (400, not 500): echoes_site/parsers.py
-    "DEFAULT_PARSER_CLASSES": [
-        "echoes_site.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only (the still-image upload declares its own parsers): one request
+    # type per operation gives clients an exact schema, and multipart cannot say null.
+    "DEFAULT_PARSER_CLASSES": ["echoes_site.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_THROTTLE_CLASSES": [
         "echoes_site.throttling.AnonRateThrottle",
         "echoes_site.throttling.UserRateThrottle",

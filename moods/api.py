@@ -12,7 +12,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -136,7 +136,6 @@ class MoodChooseApi(APIView):
     measured mood.
     """
 
-    parser_classes = [JSONParser]  # JSON-only bodies give API clients one request type
 
     class InputSerializer(serializers.Serializer):
         mood = serializers.ChoiceField(choices=MOOD_LABELS, help_text="The mood I feel.")
@@ -154,7 +153,6 @@ class MoodChooseApi(APIView):
 class MoodSessionChooseApi(APIView):
     """Choose the mood of one of my sessions by hand (e.g. the live one); 404 for anyone else's."""
 
-    parser_classes = [JSONParser]  # JSON-only bodies give API clients one request type
 
     InputSerializer = MoodChooseApi.InputSerializer  # the same choice, for one session
 
@@ -178,7 +176,6 @@ class MoodCorrectionCreateApi(APIView):
     404 for anyone else's session.
     """
 
-    parser_classes = [JSONParser]  # JSON-only bodies give API clients one request type
 
     class InputSerializer(serializers.Serializer):
         probabilities = emotion_probabilities_field()
