@@ -185,7 +185,7 @@ def test_bad_frames_and_messages_get_error_frames_and_the_connection_stays_open(
     assert session.frames_rejected == 5 and session.frames_analysed == 1 and session.dominant_mood
 
 
-def test_a_20_mb_message_is_cut_off_with_1009_and_other_sessions_carry_on(live_server_asgi):
+def test_a_20_mb_message_is_cut_off_and_other_sessions_carry_on(live_server_asgi):
     ann, bob = make_user("ann"), make_user("bob")
     ann_token, bob_token = token_for(ann), token_for(bob)
     frame = face_jpeg()
@@ -208,7 +208,9 @@ def test_a_20_mb_message_is_cut_off_with_1009_and_other_sessions_carry_on(live_s
             return big_ready, closed.value.rcvd, other_result
 
     big_ready, close, other_result = asyncio.run(scenario())
-    assert close is None or close.code == 1009  # daphne's limit: 1009 "message too big"
+    # daphne's limit: it drops the TCP connection without a close frame (1006), never
+    # buffering the message (docs/websocket.md, "Close codes").
+    assert close is None
     assert other_result["emotion"] == "happy"
     session = wait_until(lambda: closed_session(big_ready["session_id"]), what="the big sender's session")
     assert session.frames_analysed == 1 and session.dominant_mood
