@@ -1,7 +1,7 @@
 """REST endpoints of accounts: thin, one class per operation."""
 
 from django.contrib.auth import authenticate, user_logged_in
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
@@ -44,7 +44,21 @@ class RegisterApi(APIView):
         user = UserSerializer()
         token = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer},
+        examples=[
+            OpenApiExample(
+                "A new listener",
+                value={
+                    "username": "new-listener",
+                    "email": "new-listener@example.com",
+                    "password": "a-long-pass-phrase-42",
+                },
+                request_only=True,
+            )
+        ],
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -93,7 +93,15 @@ class CompositionCreateApi(APIView):
         seed = serializers.IntegerField(required=False, allow_null=True, default=None)
         title = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
 
-    @extend_schema(request=InputSerializer, responses={202: CompositionSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={202: CompositionSerializer},
+        examples=[
+            OpenApiExample(
+                "A calm folk piece", value={"mood": "calm", "style": "folk", "bars": 8}, request_only=True
+            )
+        ],
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
