@@ -18,7 +18,7 @@ from compositions.serializers import CompositionSerializer, CompositionStatusSer
 from echoes_site.pagination import PAGE_PARAMETERS, Ordering, paginated_response
 from echoes_site.throttling import ScopedRateThrottle, UserRateThrottle
 from ml.mood import MOOD_LABELS
-from ml.music.config import STYLES
+from ml.music.config import MAX_BARS, MAX_TEMPO, MIN_BARS, MIN_TEMPO, STYLES
 
 
 def _limit_reached(error: services.CompositionLimitReached) -> exceptions.Throttled:
@@ -86,9 +86,15 @@ class CompositionCreateApi(APIView):
         from_latest_session = serializers.BooleanField(required=False, default=False)
         session_id = serializers.IntegerField(required=False, min_value=1)
         style = serializers.CharField(max_length=32, help_text=f"One of {', '.join(STYLES)}.")
-        bars = serializers.IntegerField(required=False, default=8, help_text="1 to 64.")
+        # The bounds the service enforces, stated in the schema (schemathesis found tempo's).
+        bars = serializers.IntegerField(required=False, default=8, min_value=MIN_BARS, max_value=MAX_BARS)
         tempo = serializers.IntegerField(
-            required=False, allow_null=True, default=None, help_text="40 to 240 BPM."
+            required=False,
+            allow_null=True,
+            default=None,
+            min_value=MIN_TEMPO,
+            max_value=MAX_TEMPO,
+            help_text="BPM.",
         )
         seed = serializers.IntegerField(required=False, allow_null=True, default=None)
         title = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
