@@ -1,7 +1,7 @@
 """REST endpoints of accounts: thin, one class per operation."""
 
 from django.contrib.auth import authenticate, user_logged_in
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
@@ -11,7 +11,13 @@ from rest_framework.views import APIView
 from accounts.models import USERNAME_PATTERN
 from accounts.selectors import profile_get
 from accounts.serializers import PreferencesSerializer, UserSerializer
-from accounts.services import profile_update, token_obtain, token_revoke, user_register
+from accounts.services import (
+    profile_update,
+    token_obtain,
+    token_revoke,
+    user_logout_everywhere,
+    user_register,
+)
 from echoes_site.throttling import ScopedRateThrottle
 
 _TokenOutput = inline_serializer("TokenOutput", {"token": serializers.CharField()})
@@ -38,7 +44,21 @@ class RegisterApi(APIView):
         user = UserSerializer()
         token = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer},
+        examples=[
+            OpenApiExample(
+                "A new listener",
+                value={
+                    "username": "new-listener",
+                    "email": "new-listener@example.com",
+                    "password": "a-long-pass-phrase-42",
+                },
+                request_only=True,
+            )
+        ],
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -86,6 +106,15 @@ class TokenRevokeApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
         token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutEverywhereApi(APIView):
+    """Log out everywhere: end every web session, the API token and every open socket."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        user_logout_everywhere(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 
 # ASCII letters, digits and . _ - only: no look-alike letters from other scripts
 # ("аnn" with a Cyrillic а), and no "@", which sign-in reads as an email address.
@@ -33,12 +34,21 @@ class User(AbstractUser):
         error_messages={"unique": "That username is taken."},
     )
     email = models.EmailField("email address", unique=True)
+    # Raised by "log out everywhere": part of the session auth hash, so every web session
+    # made before it stops being valid (as a password change does), on every server.
+    sessions_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta(AbstractUser.Meta):
         constraints = [
             models.UniqueConstraint(Lower("username"), name="unique_username_any_case"),
             models.UniqueConstraint(Lower("email"), name="unique_email_any_case"),
         ]
+
+    def _get_session_auth_hash(self, secret=None):
+        # Epoch 0 is Django's own hash, so sessions made before this field existed live on.
+        password = self.password if not self.sessions_epoch else f"{self.password}:{self.sessions_epoch}"
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        return salted_hmac(key_salt, password, secret=secret, algorithm="sha256").hexdigest()
 
 
 class Profile(models.Model):

@@ -8,6 +8,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from rest_framework.authtoken.models import Token
 
 from accounts.languages import LANGUAGES, language_code
@@ -143,3 +144,12 @@ def user_credentials_revoke(*, user: User) -> None:
     with it: Django checks each session against the password hash.)"""
     Token.objects.filter(user=user).delete()
     sockets_close(user_id=user.pk)
+
+
+@transaction.atomic
+def user_logout_everywhere(*, user: User) -> None:
+    """Log out everywhere: every web session of the user (this browser's too) stops being
+    valid, the API token is deleted and every open socket closes, on every server."""
+    User.objects.filter(pk=user.pk).update(sessions_epoch=F("sessions_epoch") + 1)
+    user.refresh_from_db(fields=["sessions_epoch"])
+    user_credentials_revoke(user=user)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("profile/", views.profile, name="profile"),
     path(
         "password/",

@@ -1,7 +1,7 @@
 """Account pages: signup, profile; login/logout/password change use Django's own views."""
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.forms import PreferencesForm, SignupForm
 from accounts.selectors import profile_get
 from accounts.serializers import PreferencesSerializer
-from accounts.services import profile_update
+from accounts.services import profile_update, user_logout_everywhere
 
 
 @require_http_methods(["GET", "POST"])
@@ -40,3 +40,13 @@ def profile(request):
         messages.success(request, "Preferences saved.")
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["POST"])
+def logout_everywhere(request):
+    """The profile page's "Log out everywhere": every session, token and socket ends."""
+    user_logout_everywhere(user=request.user)
+    logout(request)
+    messages.success(request, "You are logged out everywhere: every browser, app and live session.")
+    return redirect("accounts:login")

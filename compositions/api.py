@@ -5,8 +5,9 @@ Another user's composition is a 404 on every route (selectors scope by owner).
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +18,7 @@ from compositions.serializers import CompositionSerializer, CompositionStatusSer
 from echoes_site.pagination import PAGE_PARAMETERS, Ordering, paginated_response
 from echoes_site.throttling import ScopedRateThrottle, UserRateThrottle
 from ml.mood import MOOD_LABELS
-from ml.music.config import STYLES
+from ml.music.config import MAX_BARS, MAX_TEMPO, MIN_BARS, MIN_TEMPO, STYLES
 
 
 def _limit_reached(error: services.CompositionLimitReached) -> exceptions.Throttled:
@@ -85,14 +86,28 @@ class CompositionCreateApi(APIView):
         from_latest_session = serializers.BooleanField(required=False, default=False)
         session_id = serializers.IntegerField(required=False, min_value=1)
         style = serializers.CharField(max_length=32, help_text=f"One of {', '.join(STYLES)}.")
-        bars = serializers.IntegerField(required=False, default=8, help_text="1 to 64.")
+        # The bounds the service enforces, stated in the schema (schemathesis found tempo's).
+        bars = serializers.IntegerField(required=False, default=8, min_value=MIN_BARS, max_value=MAX_BARS)
         tempo = serializers.IntegerField(
-            required=False, allow_null=True, default=None, help_text="40 to 240 BPM."
+            required=False,
+            allow_null=True,
+            default=None,
+            min_value=MIN_TEMPO,
+            max_value=MAX_TEMPO,
+            help_text="BPM.",
         )
         seed = serializers.IntegerField(required=False, allow_null=True, default=None)
         title = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
 
-    @extend_schema(request=InputSerializer, responses={202: CompositionSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={202: CompositionSerializer},
+        examples=[
+            OpenApiExample(
+                "A calm folk piece", value={"mood": "calm", "style": "folk", "bars": 8}, request_only=True
+            )
+        ],
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -148,7 +163,10 @@ class CompositionRenameApi(APIView):
     """Give a composition a new title."""
 
     class InputSerializer(serializers.Serializer):
-        title = serializers.CharField(max_length=120, allow_blank=True)
+        # The schema says what the service requires: at least one non-space character.
+        title = serializers.CharField(
+            max_length=120, validators=[RegexValidator(r"\S", "A title cannot be empty.")]
+        )
 
     @extend_schema(request=InputSerializer, responses={200: CompositionSerializer})
     def post(self, request, composition_id: int):
@@ -186,7 +204,7 @@ class _CompositionFileApi(APIView):
     )
     def get(self, request, composition_id: int):
         composition = selectors.composition_get(user=request.user, composition_id=composition_id)
-        inline = request.query_params.get("download", "").lower() in {"0", "false", "no"}
+        inline = not _wants_attachment(request)
         try:
             return downloads.file_response(
                 request=request,
@@ -198,6 +216,17 @@ class _CompositionFileApi(APIView):
             conflict = exceptions.APIException(detail=str(error), code="not_ready")
             conflict.status_code = status.HTTP_409_CONFLICT
             raise conflict from error
+
+
+def _wants_attachment(request) -> bool:
+    """`?download=` true (the default) or false; anything else is a 400, not a guess."""
+    value = request.query_params.get("download")
+    if value in (None, ""):
+        return True
+    try:
+        return serializers.BooleanField().to_internal_value(value)
+    except exceptions.ValidationError as error:
+        raise exceptions.ValidationError({"download": error.detail}) from error
 
 
 def _file_schema(kind: str):

@@ -115,8 +115,8 @@ class LiveServer:
     """A real ASGI server (daphne, as echoes_site.asgi_server runs it in production) in a
     subprocess, serving HTTP and WebSockets."""
 
-    # WebSocket messages above 2 MiB are cut off by daphne (close 1009) before they are
-    # buffered; frames up to 2 MiB reach the app, which answers frames over its own
+    # WebSocket messages above 2 MiB are cut off by daphne (the connection is dropped:
+    # 1006) before they are buffered; frames up to 2 MiB reach the app, which answers frames over its own
     # 1 MB limit with an error frame (docs/websocket.md). Run production the same way.
     WEBSOCKET_ARGS = ("--websocket-max-message-size", "2097152", "--websocket-max-frame-size", "2097152")
 

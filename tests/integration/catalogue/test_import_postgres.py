@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from io import StringIO
 
 import pytest
@@ -9,6 +11,7 @@ from django.core.management import call_command
 
 from catalogue.importing import import_songs
 from catalogue.models import Singer, Song
+from tests.conftest import REPO, subprocess_env
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres")]
 
@@ -38,3 +41,24 @@ def test_mixed_file_keeps_good_rows_and_is_idempotent(tmp_path):
     second = import_songs(path)
     assert (second.created, second.updated, second.unchanged) == (0, 0, 3)
     assert Song.objects.get(title="Je veux").singer_names == ["Zaz"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_rejects_a_nul_row_on_postgresql_without_a_traceback(tmp_path):
+    """PostgreSQL refuses NUL in text; `manage.py import_songs` printed a traceback for it
+    (issue 19). Run as an operator would: a real process on the test database."""
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"track_name,artists,valence,energy\nA\x00x,B,0.5,0.5\nC,D,0.5,0.5\n")
+    done = subprocess.run(
+        [sys.executable, "manage.py", "import_songs", str(path), "--language", "ta", "--no-progress"],
+        cwd=REPO,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "Traceback" not in output
+    assert "2 rows: 1 created" in output and "track_name contains a NUL" in output
+    assert Song.objects.filter(title="C").exists() and not Song.objects.filter(title__startswith="A").exists()

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from accounts.services import profile_update
-from tests.integration.moods.helpers import make_user, session_cookie, token_for
+from tests.integration.moods.helpers import huge_png, make_user, session_cookie, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,6 +28,11 @@ def _cases(token: str) -> list[tuple[str, str, dict, str | None, set[int]]]:
         ("POST", "/api/v1/auth/register/", json_type, DEEP, {400}),
         ("PUT", "/api/v1/me/preferences/", {**auth, **json_type}, DEEP, {400}),
         ("PUT", "/api/v1/me/preferences/", {**auth, **json_type}, SURROGATE, {400}),
+        # moods/choose had a parser of its own without the depth limit (a RecursionError, 500).
+        ("POST", "/api/v1/moods/choose/", {**auth, **json_type}, DEEP, {400}),
+        ("POST", "/api/v1/compositions/", {**auth, **json_type}, DEEP, {400}),
+        # A decompression bomb: a small PNG that claims 10000x10000 pixels.
+        ("POST", "/api/v1/moods/analyze/", {**auth, "Content-Type": "image/png"}, huge_png(), {413}),
         ("POST", "/api/v1/auth/token/", json_type, '{"username": "\\udfff", "password": "x"}', {400}),
         ("GET", f"/api/v1/songs/?limit={2**63}", auth, None, {400}),
         ("GET", f"/api/v1/songs/?offset={2**63}", auth, None, {400}),

@@ -1,5 +1,6 @@
 """With Redis unreachable: the API keeps answering what needs no Redis, answers 503 in the
-error format what does, and sockets say why they close (issue 19)."""
+error format what does, sockets say why they close, and pages say live features are
+unavailable (issue 19)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import free_port
-from tests.integration.moods.helpers import make_user, recv_json, token_for, ws_connect
+from tests.integration.moods.helpers import make_user, recv_json, session_cookie, token_for, ws_connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,3 +63,24 @@ def test_sockets_send_an_error_frame_and_close_with_4503(server_without_redis):
     for message, code in asyncio.run(scenario()):
         assert message["type"] == "error" and message["code"] == "unavailable", message
         assert code == 4503, (message, code)
+
+
+BANNER = 'data-live-features="unavailable"'
+PAGES = ("/session/", "/compositions/", "/accounts/login/")
+
+
+def test_pages_show_a_banner_that_live_features_are_unavailable(server_without_redis):
+    cookie = session_cookie(make_user("ann"))
+    for path in PAGES:
+        page = requests.get(server_without_redis.url + path, headers={"Cookie": cookie}, timeout=60)
+        assert page.status_code == 200, (path, page.status_code)
+        assert BANNER in page.text and "Live features are unavailable" in page.text, path
+
+
+def test_pages_show_no_banner_while_redis_answers(start_server, redis_url):
+    server = start_server()
+    cookie = session_cookie(make_user("ann"))
+    for path in PAGES:
+        page = requests.get(server.url + path, headers={"Cookie": cookie}, timeout=60)
+        assert page.status_code == 200, (path, page.status_code)
+        assert BANNER not in page.text, path

@@ -176,3 +176,74 @@ def test_an_origin_on_another_port_of_the_same_host_is_refused(start_server):
         )
 
     assert asyncio.run(scenario()) == (101, 403, 403, 403)
+
+
+def _two_browsers_a_token_and_their_sockets(server, user):
+    """A browser signed in through the login form, another session cookie, a token."""
+    browser, csrf = form_session(server, "/accounts/login/")
+    login = browser.post(
+        f"{server.url}/accounts/login/",
+        data={"username": user.username, "password": PASSWORD, "csrfmiddlewaretoken": csrf},
+        timeout=30,
+    )
+    assert login.status_code == 200 and "sessionid" in browser.cookies
+    return browser, session_cookie(user), token_for(user)
+
+
+def _signed_out_everywhere(server, browser, other_browser: str, token: str) -> None:
+    me = requests.get(f"{server.url}/api/v1/me/", headers={"Authorization": f"Token {token}"}, timeout=30)
+    assert me.status_code == 401
+    for page in (
+        browser.get(f"{server.url}/accounts/profile/", timeout=30),
+        requests.get(f"{server.url}/accounts/profile/", headers={"Cookie": other_browser}, timeout=30),
+    ):
+        assert page.history and "/accounts/login/" in page.url, page.url
+
+
+@pytest.mark.parametrize("control", ["api", "page"])
+def test_log_out_everywhere_ends_every_session_the_token_and_every_socket(start_server, redis_url, control):
+    server = start_server()
+    user = make_user("ann")
+    browser, other_browser, token = _two_browsers_a_token_and_their_sockets(server, user)
+
+    def log_out_everywhere():
+        if control == "api":
+            return requests.post(
+                f"{server.url}/api/v1/auth/logout-everywhere/",
+                headers={"Authorization": f"Token {token}"},
+                timeout=30,
+            )
+        profile = browser.get(f"{server.url}/accounts/profile/", timeout=30)
+        assert "Log out everywhere" in profile.text
+        return browser.post(
+            f"{server.url}/accounts/logout-everywhere/",
+            data={"csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+            allow_redirects=False,
+            timeout=30,
+        )
+
+    async def scenario():
+        async with (
+            ws_connect(server, token=token) as by_token,
+            ws_connect(server, cookie=other_browser) as by_cookie,
+            notifications_connect(server, Cookie=other_browser) as notes_by_cookie,
+        ):
+            await recv_until(by_token, "ready")
+            await recv_until(by_cookie, "ready")
+            await recv_until(notes_by_cookie, "composition.snapshot")
+            answer = await asyncio.to_thread(log_out_everywhere)
+            return answer, [await closed_with(ws) for ws in (by_token, by_cookie, notes_by_cookie)]
+
+    answer, closed = asyncio.run(scenario())
+    if control == "api":
+        assert answer.status_code == 204, answer.text[:300]
+    else:
+        assert answer.status_code == 302 and "/accounts/login/" in answer.headers["Location"]
+    for code, error in closed:
+        assert code == 4401 and error["code"] == "credentials_revoked", (code, error)
+    _signed_out_everywhere(server, browser, other_browser, token)
+    # A new sign-in works as before.
+    again = requests.post(
+        f"{server.url}/api/v1/auth/token/", json={"username": "ann", "password": PASSWORD}, timeout=30
+    )
+    assert again.status_code == 200 and again.json()["token"] != token
