@@ -8,11 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.languages import language_code
 from accounts.models import User
 from accounts.names import normalise_name
 from catalogue.features import mood_to_song_space
-from catalogue.models import ListeningEvent, Singer, Song
+from catalogue.models import ListeningEvent, Singer, Song, song_language_code
 from ml.mood import Mood, label_for, mood_named
 
 
@@ -24,7 +23,7 @@ def song_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Song]:
     if q := (filters.get("q") or "").strip():
         songs = songs.filter(Q(title__icontains=q) | Q(singers_display__icontains=q) | Q(album__icontains=q))
     if language := filters.get("language"):
-        code = language_code(language)
+        code = song_language_code(language)
         if code is None:
             raise ValidationError({"language": [f"Unknown language {language!r}."]})
         songs = songs.filter(language=code)
