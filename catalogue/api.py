@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,6 +13,7 @@ from accounts.languages import LANGUAGES
 from catalogue.models import ListeningEvent
 from catalogue.recommender import MAX_LIMIT, STRATEGIES, recommend
 from catalogue.selectors import (
+    liked_song_list,
     listening_event_get,
     listening_event_list,
     mood_resolve,
@@ -20,7 +22,7 @@ from catalogue.selectors import (
     song_list,
 )
 from catalogue.serializers import ListeningEventSerializer, SongSerializer
-from catalogue.services import listening_event_create, listening_event_delete
+from catalogue.services import listening_event_create, listening_event_delete, song_unlike
 from echoes_site.pagination import PAGE_PARAMETERS, Ordering, paginated_response
 from ml.mood import MOOD_LABELS
 
@@ -227,4 +229,29 @@ class ListeningEventDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, event_id: int):
         listening_event_delete(event=listening_event_get(user=request.user, event_id=event_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LikedSongListApi(APIView):
+    """Your liked songs, the most recently liked first."""
+
+    class OutputSerializer(SongSerializer):
+        liked_at = serializers.DateTimeField(read_only=True)
+
+        class Meta(SongSerializer.Meta):
+            fields = [*SongSerializer.Meta.fields, "liked_at"]
+            read_only_fields = fields
+
+    @extend_schema(parameters=[*PAGE_PARAMETERS], responses={200: OutputSerializer(many=True)})
+    def get(self, request):
+        return paginated_response(request, self, liked_song_list(user=request.user), self.OutputSerializer)
+
+
+class LikedSongDetailApi(APIView):
+    """DELETE: unlike a song (it leaves your liked songs; 404 when it was not liked)."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, song_id: int):
+        if not song_unlike(user=request.user, song=song_get(song_id=song_id)):
+            raise NotFound("You have not liked that song.")
         return Response(status=status.HTTP_204_NO_CONTENT)

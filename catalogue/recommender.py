@@ -33,6 +33,7 @@ from django.utils import timezone
 from accounts.languages import LANGUAGES
 from accounts.models import Profile, User
 from catalogue.features import mood_to_song_space
+from catalogue.language_rule import INSTRUMENTAL
 from catalogue.models import ListeningEvent, MoodLift, Song
 from catalogue.services import name_key
 from ml.mood import Mood, label_for
@@ -50,9 +51,19 @@ WINDOWS = (0.04, 0.08, 0.15, 0.25, 0.4, 1.0)
 MIN_CANDIDATES = 150
 MAX_CANDIDATES = 2000
 
+# Favourite singers: the best song of each favourite singer within FAVOURITE_TOLERANCE
+# (distance in valence/energy song space, 0..1 axes) of the target is on the first page,
+# placed by its score; favourites guaranteed this way take at most FAVOURITE_SHARE of it.
+FAVOURITE_TOLERANCE = 0.25
+FAVOURITE_SHARE = 0.25
+
 # History.
 HISTORY_EVENTS = 500
 RECENT_WINDOW = timedelta(hours=3)
+# A liked song rests for LIKED_REST after its last event (not RECENT_WINDOW), then may come
+# back, at most MAX_LIKED_SHARE of a page (2 of 20; at least 1).
+LIKED_REST = timedelta(minutes=30)
+MAX_LIKED_SHARE = 0.10
 HISTORY_HALF_LIFE_DAYS = 14.0
 SINGER_WEIGHTS = {"like": 1.0, "finish": 0.5, "play": 0.1, "skip": -0.6}
 
@@ -123,11 +134,15 @@ def recommend(
     tv, te = mood_to_song_space(target_v, target_a)
 
     history = _history(user)
-    ids, valence, energy, singer_keys = _candidates(languages, tv, te, exclude=history.recent_song_ids)
+    ids, valence, energy, singer_keys = _candidates(
+        languages, tv, te, exclude=history.recent_song_ids, favourites=list(favourites)
+    )
     if not ids and languages:
         # Nothing at all in the listener's languages: better other languages than nothing.
         languages = []
-        ids, valence, energy, singer_keys = _candidates(languages, tv, te, exclude=history.recent_song_ids)
+        ids, valence, energy, singer_keys = _candidates(
+            languages, tv, te, exclude=history.recent_song_ids, favourites=list(favourites)
+        )
     if not ids:
         return []
 
@@ -139,7 +154,9 @@ def recommend(
     if singer_bonus or history.song_adjust:
         score = score + _bonuses(ids, singer_keys, singer_bonus, history.song_adjust)
 
-    picked = _diverse_top(score, singer_keys, limit)
+    ranked = _diverse_top(score, singer_keys, min(len(ids), limit * 2 + 10))
+    distance = np.hypot(valence - tv, energy - te)
+    picked = _page(ranked, score, distance, ids, singer_keys, set(favourites), history.liked_song_ids, limit)
     songs = Song.objects.in_bulk([ids[i] for i in picked])
     results: list[Recommendation] = []
     for i in picked:
@@ -237,10 +254,10 @@ def _history(user: User) -> _History:
     song_adjust: dict[int, float] = defaultdict(float)
     liked: set[int] = set()
     affinity: dict[str, float] = defaultdict(float)
+    latest: dict[int, timedelta] = {}
     for song_id, kind, created_at, singers_key in rows:
         age = now - created_at
-        if age < RECENT_WINDOW:
-            recent.add(song_id)
+        latest.setdefault(song_id, age)
         decay = 0.5 ** (age.total_seconds() / 86400 / HISTORY_HALF_LIFE_DAYS)
         if kind == "skip":
             song_adjust[song_id] = max(-2 * W_SONG_SKIP, song_adjust[song_id] - W_SONG_SKIP * decay)
@@ -250,15 +267,78 @@ def _history(user: User) -> _History:
         weight = SINGER_WEIGHTS[kind] * decay
         for key in singers_key.split("|"):
             affinity[key] += weight
+    for song_id, age in latest.items():
+        if age < (LIKED_REST if song_id in liked else RECENT_WINDOW):
+            recent.add(song_id)
     return _History(recent, dict(song_adjust), liked, {k: v for k, v in affinity.items() if abs(v) > 1e-3})
 
 
+def _page(
+    ranked: list[int],
+    score: np.ndarray,
+    distance: np.ndarray,
+    ids: list[int],
+    singer_keys: list[str],
+    favourites: set[str],
+    liked: set[int],
+    limit: int,
+) -> list[int]:
+    """The first page from the diverse ranking: liked songs capped, favourites guaranteed.
+
+    Liked songs: at most MAX_LIKED_SHARE of the page (they may come back, not take over).
+    Favourite singers: each one's best song within FAVOURITE_TOLERANCE of the target is put
+    on the page at the place its score earns, replacing the lowest-ranked songs of other
+    singers, for at most FAVOURITE_SHARE of the page; the rest stays ranked by score.
+    """
+    max_liked = max(1, int(limit * MAX_LIKED_SHARE))
+    page: list[int] = []
+    liked_count = 0
+    for i in ranked:
+        if ids[i] in liked:
+            if liked_count >= max_liked:
+                continue
+            liked_count += 1
+        page.append(i)
+        if len(page) == limit:
+            break
+    if not favourites:
+        return page
+
+    def favourite_keys(i: int) -> set[str]:
+        return set(singer_keys[i].split("|")) & favourites
+
+    present = set().union(*(favourite_keys(i) for i in page)) if page else set()
+    best: dict[str, int] = {}
+    for i in np.argsort(-score, kind="stable"):
+        i = int(i)
+        if distance[i] > FAVOURITE_TOLERANCE or (ids[i] in liked and liked_count >= max_liked):
+            continue
+        for key in favourite_keys(i) - present:
+            best.setdefault(key, i)
+    slots = max(1, int(limit * FAVOURITE_SHARE)) - sum(1 for i in page if favourite_keys(i))
+    for key, i in sorted(best.items(), key=lambda item: -score[item[1]]):
+        if slots <= 0 or key in present:
+            continue
+        if len(page) >= limit:
+            # Drop the lowest-ranked song that is no favourite's.
+            drop = next((j for j in reversed(page) if not favourite_keys(j)), None)
+            if drop is None:
+                break
+            page.remove(drop)
+        at = next((n for n, j in enumerate(page) if score[j] < score[i]), len(page))
+        page.insert(at, i)
+        present |= favourite_keys(i)
+        slots -= 1
+    return page
+
+
 def _candidates(
-    languages: list[str], tv: float, te: float, *, exclude: set[int]
+    languages: list[str], tv: float, te: float, *, exclude: set[int], favourites: list[str] = ()
 ) -> tuple[list[int], np.ndarray, np.ndarray, list[str]]:
     base = Song.objects.all()
     if languages:
-        base = base.filter(language__in=languages)
+        # Instrumental songs have no words: they suit a listener of any language.
+        base = base.filter(language__in=[*languages, INSTRUMENTAL])
     rows: list[tuple] = []
     for window in WINDOWS:
         query = base
@@ -276,6 +356,17 @@ def _candidates(
         ]
         if len(rows) >= MIN_CANDIDATES:
             break
+    if favourites:
+        # The favourite singers' songs within the tolerance, wherever the window stopped.
+        have = {r[0] for r in rows}
+        near = base.filter(
+            singers__key__in=favourites,
+            valence__gte=tv - FAVOURITE_TOLERANCE,
+            valence__lte=tv + FAVOURITE_TOLERANCE,
+            energy__gte=te - FAVOURITE_TOLERANCE,
+            energy__lte=te + FAVOURITE_TOLERANCE,
+        ).values_list("id", "valence", "energy", "singers_key")[:MAX_CANDIDATES]
+        rows += [r for r in near if r[0] not in exclude and r[0] not in have and not have.add(r[0])]
     ids = [r[0] for r in rows]
     valence = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
     energy = np.fromiter((r[2] for r in rows), dtype=float, count=len(rows))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
@@ -72,6 +72,15 @@ def listening_event_list(*, user: User, kind: str | None = None) -> QuerySet[Lis
             )
         events = events.filter(kind=kind)
     return events.order_by("-created_at", "-id")
+
+
+def liked_song_list(*, user: User) -> QuerySet[Song]:
+    """The listener's liked songs, the most recently liked first (each song once)."""
+    return (
+        Song.objects.filter(listening_events__user=user, listening_events__kind=ListeningEvent.Kind.LIKE)
+        .annotate(liked_at=Max("listening_events__created_at"))
+        .order_by("-liked_at", "-id")
+    )
 
 
 def listening_event_get(*, user: User, event_id: int) -> ListeningEvent:

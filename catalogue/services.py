@@ -295,8 +295,16 @@ def listening_event_create(*, user: User, song: Song, kind: str, mood: str = "")
 
 @transaction.atomic
 def listening_event_delete(*, event: ListeningEvent) -> None:
-    """Forget one listening event (the caller has checked it is the listener's own)."""
+    """Forget one listening event (the caller has checked it is the listener's own); this
+    is also "undo" for a skip: the song is ranked as if it had never been skipped."""
     event.delete()
+
+
+@transaction.atomic
+def song_unlike(*, user: User, song: Song) -> int:
+    """Take a song off the listener's liked songs (every like of it); how many were removed."""
+    removed, _ = ListeningEvent.objects.filter(user=user, song=song, kind=ListeningEvent.Kind.LIKE).delete()
+    return removed
 
 
 def language_or_error(value: str) -> str:

@@ -14,8 +14,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from catalogue.forms import EventForm, RecommendForm
 from catalogue.recommender import recommend
-from catalogue.selectors import listening_event_list, mood_resolve, song_get
-from catalogue.services import listening_event_create
+from catalogue.selectors import (
+    liked_song_list,
+    listening_event_get,
+    listening_event_list,
+    mood_resolve,
+    song_get,
+)
+from catalogue.services import listening_event_create, listening_event_delete, song_unlike
 
 HISTORY_PAGE_SIZE = 50
 
@@ -65,10 +71,7 @@ def event_create(request):
         form.cleaned_data["kind"]
     ]
     messages.success(request, f"{verb}: {song.title}.")
-    target = form.cleaned_data["next"]
-    if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("catalogue:recommendations")
-    return redirect(target)
+    return redirect(_back(request, "catalogue:recommendations"))
 
 
 @login_required
@@ -77,3 +80,36 @@ def history(request):
     events = listening_event_list(user=request.user)
     page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "catalogue/history.html", {"page": page})
+
+
+@login_required
+@require_POST
+def event_undo(request, event_id: int):
+    """Undo a listening event (e.g. a skip by mistake); another listener's is 404."""
+    event = listening_event_get(user=request.user, event_id=event_id)
+    listening_event_delete(event=event)
+    messages.success(request, f"Undone: {event.get_kind_display()} of {event.song.title}.")
+    return redirect(_back(request, "catalogue:history"))
+
+
+@login_required
+@require_GET
+def liked(request):
+    page = Paginator(liked_song_list(user=request.user), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "catalogue/liked.html", {"page": page})
+
+
+@login_required
+@require_POST
+def unlike(request, song_id: int):
+    song = song_get(song_id=song_id)
+    if song_unlike(user=request.user, song=song):
+        messages.success(request, f"Unliked: {song.title}.")
+    return redirect(_back(request, "catalogue:liked"))
+
+
+def _back(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return reverse(default)
+    return target

@@ -8,7 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from catalogue.features import mood_to_song_space, song_to_mood_space
+from catalogue.models import Song
 from catalogue.recommender import lift_target, recommend
+from catalogue.services import SongData, songs_upsert
 from ml.mood import Mood, mood_named
 from tests.unit.catalogue.factories import make_event, make_grid, make_song, make_user
 
@@ -190,3 +192,75 @@ def test_languages_without_any_song_fall_back_to_the_others():
     user = make_user(languages=["kn"])
     results = recommend(user=user, mood=mood_named("calm"), limit=5)
     assert len(results) == 5 and {r.song.language for r in results} == {"en"}
+
+
+def test_a_favourite_singers_song_within_the_tolerance_is_on_the_first_page():
+    calm_v, calm_e = mood_to_song_space(mood_named("calm").valence, mood_named("calm").arousal)
+    # A dense catalogue, as the full import is: 60 songs of 60 singers right on the target.
+    songs_upsert(
+        songs=[
+            SongData(
+                title=f"Close {i}",
+                singers=(f"Singer {i}",),
+                language="te",
+                valence=round(calm_v + (i % 8 - 4) * 0.004, 3),
+                energy=round(calm_e + (i // 8 - 4) * 0.004, 3),
+            )
+            for i in range(60)
+        ]
+    )
+    # 0.2 from the target in song space (tolerance 0.25): a weak fit among many better ones.
+    near = make_song("Hers, near", "Shreya Ghoshal", language="te", valence=calm_v - 0.2, energy=calm_e)
+    far = make_song("His, far", "Arijit Singh", language="te", valence=calm_v - 0.2, energy=calm_e + 0.3)
+    user = make_user(languages=["te"], singers=["Shreya Ghoshal", "Arijit Singh"])
+    page = recommend(user=user, mood=mood_named("calm"), limit=10)
+    ids = [r.song.id for r in page]
+    assert near.id in ids and far.id not in ids
+    assert "you like Shreya Ghoshal" in page[ids.index(near.id)].reason
+    # Placed by its score, not forced to the top: better fits stay ahead of it.
+    assert ids.index(near.id) > 0 and page[0].mood_fit > page[ids.index(near.id)].mood_fit
+
+
+def test_favourites_take_at_most_a_quarter_of_the_page():
+    make_grid(per_axis=9)
+    names = [f"Favourite {i}" for i in range(8)]
+    for i, name in enumerate(names):
+        make_song(f"Fav song {i}", name, language="te", valence=0.6, energy=0.2 + i * 0.01)
+    user = make_user(languages=["te"], singers=names)
+    page = recommend(user=user, mood=mood_named("calm"), limit=8)
+    favourite = [r for r in page if r.song.singer_names[0] in names]
+    assert len(favourite) >= 2  # the guarantee
+    assert all(r.mood_fit > 0.5 for r in favourite)
+
+
+def test_liked_songs_come_back_after_a_rest_but_not_too_often():
+    make_grid()
+    user = make_user(languages=["te"])
+    first = recommend(user=user, mood=mood_named("happy"), limit=20)
+    for r in first[:5]:
+        make_event(user, r.song, "like", hours_ago=1)
+    again = [r.song.id for r in recommend(user=user, mood=mood_named("happy"), limit=20)]
+    came_back = [r.song.id for r in first[:5] if r.song.id in again]
+    assert 1 <= len(came_back) <= 2  # at most a tenth of the page
+    just_liked = recommend(user=user, mood=mood_named("happy"), limit=20)[0].song
+    make_event(user, just_liked, "like")
+    assert just_liked.id not in ranked_ids(user, "happy", limit=20)  # resting (30 min)
+
+
+def test_undoing_a_skip_ranks_the_song_as_before():
+    from catalogue.services import listening_event_delete
+
+    make_grid()
+    user = make_user(languages=["te"])
+    before = ranked_ids(user, "calm", limit=10)
+    skip = make_event(user, Song.objects.get(pk=before[0]), "skip", hours_ago=6)
+    assert ranked_ids(user, "calm", limit=10)[0] != before[0]
+    listening_event_delete(event=skip)
+    assert ranked_ids(user, "calm", limit=10) == before
+
+
+def test_instrumental_songs_suit_every_language():
+    make_grid(languages=("te",))
+    song = make_song("Drone", "Nobody", language="zxx", valence=0.75, energy=0.3)
+    user = make_user(languages=["te"])
+    assert song.id in ranked_ids(user, "calm", limit=10)
