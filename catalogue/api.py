@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.languages import LANGUAGES
 from catalogue.models import ListeningEvent
-from catalogue.recommender import MAX_LIMIT, STRATEGIES, recommend
+from catalogue.recommender import MAX_LIMIT, STRATEGIES, journey_steps, recommend
 from catalogue.selectors import (
     liked_song_list,
     listening_event_get,
@@ -97,8 +97,9 @@ class RecommendationsApi(APIView):
 
     The mood comes from `session` (one of your live sessions), or `valence` + `arousal`
     (-1..1), or `mood` (a label); with none, your latest session's mood or neutral.
-    POST and GET take the same fields (GET as query parameters). Every "lift" request
-    moves the target one step further up in valence.
+    POST and GET take the same fields (GET as query parameters). "lift" answers a
+    journey: `journey` lists its steps (from the mood toward a pleasant, gently active
+    point) and each result says its `step`; the same request gives the same playlist.
     """
 
     class InputSerializer(serializers.Serializer):
@@ -136,11 +137,20 @@ class RecommendationsApi(APIView):
             score = serializers.FloatField()
             mood_fit = serializers.FloatField()
             reason = serializers.CharField()
+            step = serializers.IntegerField(
+                allow_null=True, help_text="Lift: the journey step (0 = your mood)."
+            )
+
+        class StepSerializer(serializers.Serializer):
+            step = serializers.IntegerField()
+            mood = serializers.CharField()
+            valence = serializers.FloatField(help_text="The step's target valence (song space, 0..1).")
+            energy = serializers.FloatField(help_text="The step's target energy (song space, 0..1).")
 
         mood = MoodSerializer()
         strategy = serializers.CharField()
         target_mood = serializers.CharField(allow_null=True)
-        lift_step = serializers.IntegerField(allow_null=True)
+        journey = StepSerializer(many=True)
         results = ItemSerializer(many=True)
 
     @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer})
@@ -172,10 +182,17 @@ class RecommendationsApi(APIView):
         body = {
             "mood": mood.to_dict(),
             "strategy": values["strategy"],
-            "target_mood": results[0].target_mood if results else None,
-            "lift_step": results[0].lift_step if results else None,
+            "target_mood": results[-1].target_mood if results else None,
+            "journey": journey_steps(results) if values["strategy"] == "lift" else [],
             "results": [
-                {"rank": rank, "song": r.song, "score": r.score, "mood_fit": r.mood_fit, "reason": r.reason}
+                {
+                    "rank": rank,
+                    "song": r.song,
+                    "score": r.score,
+                    "mood_fit": r.mood_fit,
+                    "reason": r.reason,
+                    "step": r.lift_step,
+                }
                 for rank, r in enumerate(results, start=1)
             ],
         }

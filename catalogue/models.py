@@ -1,4 +1,4 @@
-"""Songs, singers, listening events, and the per-listener state of the "lift" strategy."""
+"""Songs, singers and listening events."""
 
 from __future__ import annotations
 
@@ -170,22 +170,3 @@ class ListeningEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.song_id}"
-
-
-class MoodLift(models.Model):
-    """Where a listener is on the "lift my mood" path: the step counter and its start mood.
-
-    Each "lift" recommendation advances `step`; the target valence rises with it. The path
-    restarts when the starting mood changes or after `catalogue.recommender.LIFT_IDLE`
-    without a lift request.
-    """
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mood_lift")
-    start_mood = models.CharField(max_length=16)
-    start_valence = models.FloatField()
-    start_arousal = models.FloatField()
-    step = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"lift of {self.user_id} from {self.start_mood} at step {self.step}"

@@ -2,11 +2,11 @@
 
 How a ranking is made (docs/catalogue.md has the long version):
 
-1. Target. "match" aims at the listener's mood; "lift" starts there and moves the target
-   step by step toward a pleasant, gently active point (LIFT_TARGET), never lowering
-   valence: the iso principle of music therapy (meet the mood, then lead it). The step
-   counter lives in the database (MoodLift): each lift request advances it; it restarts
-   when the starting mood changes or after LIFT_IDLE without a lift request.
+1. Target. "match" aims at the listener's mood; "lift" is a journey (`lift_journey`): a
+   playlist of LIFT_STEPS + 1 steps whose targets start at the mood and move toward a
+   pleasant, gently active point (LIFT_TARGET), never lowering valence: the iso
+   principle of music therapy (meet the mood, then lead it). No state: the same request
+   gives the same playlist.
 2. Prefilter in SQL: the listener's languages (none set = every language) and a
    valence/energy window around the target that widens until there are enough
    candidates (index song_lang_mood_idx), at most MAX_CANDIDATES rows, values only.
@@ -27,14 +27,13 @@ from datetime import timedelta
 
 import numpy as np
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.languages import LANGUAGES
 from accounts.models import Profile, User
 from catalogue.features import mood_to_song_space
 from catalogue.language_rule import INSTRUMENTAL
-from catalogue.models import ListeningEvent, MoodLift, Song
+from catalogue.models import ListeningEvent, Song
 from catalogue.services import name_key
 from ml.mood import Mood, label_for
 
@@ -44,7 +43,6 @@ MAX_LIMIT = 100
 # Lift: where the path leads (mood space) and how many steps it takes to get there.
 LIFT_TARGET = (0.70, 0.20)
 LIFT_STEPS = 4
-LIFT_IDLE = timedelta(minutes=30)
 
 # Prefilter windows (half-widths in song space) tried in order until enough candidates.
 WINDOWS = (0.04, 0.08, 0.15, 0.25, 0.4, 1.0)
@@ -124,16 +122,96 @@ def recommend(
     if languages is None:
         languages = stored_languages
 
-    step: int | None = None
-    if strategy == "lift":
-        step = _lift_advance(user=user, mood=mood)
-        target_v, target_a = lift_target(mood, step)
-    else:
-        target_v, target_a = mood.valence, mood.arousal
+    if strategy == "match":
+        return _ranked(
+            user=user,
+            mood=mood,
+            target=(mood.valence, mood.arousal),
+            step=None,
+            languages=languages,
+            favourites=favourites,
+            history=_history(user),
+            limit=limit,
+        )
+    return lift_journey(user=user, mood=mood, limit=limit, languages=languages, favourites=favourites)
+
+
+def lift_journey(
+    *,
+    user: User,
+    mood: Mood,
+    limit: int = 20,
+    languages: list[str] | None = None,
+    favourites: dict[str, str] | None = None,
+) -> list[Recommendation]:
+    """ "Lift my mood" as a playlist: LIFT_STEPS + 1 steps from the mood toward LIFT_TARGET.
+
+    Step 0 meets the mood (the iso principle), each later step aims at `lift_target(mood,
+    step)`; each step gets about limit / steps songs, none twice. The listener's history
+    is left out on purpose, so the same URL (mood + strategy=lift) gives the same playlist
+    for the same profile and catalogue: a journey one can come back to, not a counter.
+    """
+    if languages is None or favourites is None:
+        stored_languages, stored_favourites = _preferences(user)
+        languages = stored_languages if languages is None else languages
+        favourites = stored_favourites if favourites is None else favourites
+    steps = LIFT_STEPS + 1
+    per_step = [limit // steps + (1 if n < limit % steps else 0) for n in range(steps)]
+    quiet = _History(set(), {}, set(), {})
+    journey: list[Recommendation] = []
+    for step, count in enumerate(per_step):
+        if not count:
+            continue
+        journey += _ranked(
+            user=user,
+            mood=mood,
+            target=lift_target(mood, step),
+            step=step,
+            languages=languages,
+            favourites=favourites,
+            history=_History({r.song.id for r in journey}, {}, set(), {}),
+            limit=count,
+            reason_history=quiet,
+        )
+    return journey
+
+
+def journey_steps(results: list[Recommendation]) -> list[dict]:
+    """The steps of a lift journey in order: {step, mood, valence, energy, results}."""
+    steps: list[dict] = []
+    for r in results:
+        if not steps or steps[-1]["step"] != r.lift_step:
+            steps.append(
+                {
+                    "step": r.lift_step,
+                    "number": (r.lift_step or 0) + 1,
+                    "mood": r.target_mood,
+                    "valence": r.target_valence,
+                    "energy": r.target_energy,
+                    "results": [],
+                }
+            )
+        steps[-1]["results"].append(r)
+    return steps
+
+
+def _ranked(
+    *,
+    user: User,
+    mood: Mood,
+    target: tuple[float, float],
+    step: int | None,
+    languages: list[str],
+    favourites: dict[str, str],
+    history: _History,
+    limit: int,
+    reason_history: _History | None = None,
+) -> list[Recommendation]:
+    """One ranked page for a target point (mood space); see the module docstring."""
+    strategy = "match" if step is None else "lift"
+    target_v, target_a = target
     target_label = label_for(target_v, target_a)
     tv, te = mood_to_song_space(target_v, target_a)
-
-    history = _history(user)
     ids, valence, energy, singer_keys = _candidates(
         languages, tv, te, exclude=history.recent_song_ids, favourites=list(favourites)
     )
@@ -174,7 +252,7 @@ def recommend(
                     step=step,
                     target_label=target_label,
                     favourites=favourites,
-                    history=history,
+                    history=reason_history or history,
                     languages=languages,
                 ),
                 mood_fit=round(float(fit[i]), 4),
@@ -195,35 +273,6 @@ def lift_target(mood: Mood, step: int) -> tuple[float, float]:
     valence = mood.valence + (goal_v - mood.valence) * fraction if goal_v > mood.valence else mood.valence
     arousal = mood.arousal + (goal_a - mood.arousal) * fraction
     return valence, arousal
-
-
-@transaction.atomic
-def _lift_advance(*, user: User, mood: Mood) -> int:
-    """Advance (or restart) the user's lift path from `mood`; the step to use now (1..)."""
-    lift, created = MoodLift.objects.select_for_update().get_or_create(
-        user=user,
-        defaults={
-            "start_mood": mood.label,
-            "start_valence": mood.valence,
-            "start_arousal": mood.arousal,
-            "step": 1,
-        },
-    )
-    if created:
-        return 1
-    fresh = timezone.now() - lift.updated_at < LIFT_IDLE
-    if fresh and lift.start_mood == mood.label:
-        lift.step += 1
-    else:
-        lift.start_mood, lift.start_valence, lift.start_arousal = mood.label, mood.valence, mood.arousal
-        lift.step = 1
-    lift.save()
-    return lift.step
-
-
-def lift_reset(*, user: User) -> None:
-    """Forget the user's lift path (the next lift request starts at step 1)."""
-    MoodLift.objects.filter(user=user).delete()
 
 
 def _preferences(user: User) -> tuple[list[str], dict[str, str]]:
@@ -437,10 +486,10 @@ def _reason(
     languages: list[str],
 ) -> str:
     if strategy == "lift":
-        if target_label == mood.label:
-            parts = [f"meets your {mood.label} mood first (lift step {step})"]
+        if step == 0:
+            parts = [f"meets your {mood.label} mood first (step 1 of {LIFT_STEPS + 1})"]
         else:
-            parts = [f"lifts {mood.label} toward {target_label} (step {step})"]
+            parts = [f"step {step + 1} of {LIFT_STEPS + 1}: from {mood.label} toward {target_label}"]
     else:
         parts = [f"matches {mood.label}"]
     singers = [(name_key(name), name) for name in song.singer_names]

@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from catalogue.forms import EventForm, RecommendForm
-from catalogue.recommender import recommend
+from catalogue.recommender import journey_steps, recommend
 from catalogue.selectors import (
     liked_song_list,
     listening_event_get,
@@ -50,8 +50,8 @@ def recommendations(request):
             "mood": mood,
             "strategy": strategy,
             "results": results,
-            "lift_step": results[0].lift_step if results else None,
-            "target_mood": results[0].target_mood if results else None,
+            "journey": journey_steps(results) if strategy == "lift" else [],
+            "target_mood": results[-1].target_mood if results else None,
             "event_api_url": reverse("api:listening-event-list"),
         },
     )

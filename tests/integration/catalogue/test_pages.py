@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -39,13 +41,18 @@ def test_recommendations_page_lists_songs_with_reasons_and_actions(browser):
         assert f'data-kind="{kind}"' in html
 
 
-def test_lift_page_shows_the_step(browser):
+def test_lift_page_shows_the_journey_and_a_reload_shows_the_same_playlist(browser):
     client, _ = browser
-    client.get(reverse("catalogue:recommendations"), {"mood": "sad", "strategy": "lift"})
-    html = client.get(
-        reverse("catalogue:recommendations"), {"mood": "sad", "strategy": "lift"}
-    ).content.decode()
-    assert 'data-lift-step="2"' in html
+    url = reverse("catalogue:recommendations")
+    first = client.get(url, {"mood": "sad", "strategy": "lift"}).content.decode()
+    assert 'data-journey-steps="5"' in first and "a journey in 5 steps from <strong>sad</strong>" in first
+    assert "Step 1: sad" in first and "lifting toward sad" not in first
+    again = client.get(url, {"mood": "sad", "strategy": "lift"}).content.decode()
+
+    def song_ids(html: str) -> list[str]:
+        return re.findall(r'class="song" id="song-(\d+)"', html)
+
+    assert song_ids(first) == song_ids(again) and len(song_ids(first)) == 20
 
 
 def test_like_button_records_an_event_and_returns_to_the_page(browser):

@@ -122,26 +122,26 @@ def test_songs_played_long_ago_come_back():
     assert top.id in ranked_ids(user, "happy", limit=5)
 
 
-def test_lift_moves_valence_up_over_successive_calls():
+def test_lift_is_a_playlist_stepping_from_the_mood_toward_the_target():
     make_grid(per_axis=7)
     user = make_user(languages=["te", "ta"])
-    means, steps = [], []
-    for _ in range(4):
-        results = recommend(user=user, mood=mood_named("sad"), strategy="lift", limit=8)
-        means.append(statistics.mean(r.song.valence for r in results))
-        steps.append(results[0].lift_step)
-    assert steps == [1, 2, 3, 4]
-    assert means == sorted(means) and means[-1] - means[0] > 0.3
-    assert all(b > a for a, b in zip(means, means[1:], strict=False))
+    journey = recommend(user=user, mood=mood_named("sad"), strategy="lift", limit=10)
+    steps = [r.lift_step for r in journey]
+    assert steps == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert len({r.song.id for r in journey}) == 10  # no song twice
+    means = [statistics.mean(r.song.valence for r in journey if r.lift_step == n) for n in range(5)]
+    assert all(b > a for a, b in zip(means, means[1:], strict=False)) and means[-1] - means[0] > 0.3
+    assert journey[0].target_mood == "sad" and journey[0].reason.startswith("meets your sad mood first")
+    assert journey[-1].reason.startswith("step 5 of 5: from sad toward")
 
 
-def test_lift_restarts_when_the_starting_mood_changes():
-    make_grid()
-    user = make_user()
-    recommend(user=user, mood=mood_named("sad"), strategy="lift", limit=3)
-    recommend(user=user, mood=mood_named("sad"), strategy="lift", limit=3)
-    restarted = recommend(user=user, mood=mood_named("angry"), strategy="lift", limit=3)
-    assert restarted[0].lift_step == 1
+def test_the_same_lift_request_gives_the_same_playlist_even_after_listening():
+    make_grid(per_axis=7)
+    user = make_user(languages=["te"])
+    first = ranked_ids(user, "sad", strategy="lift", limit=10)
+    assert ranked_ids(user, "sad", strategy="lift", limit=10) == first
+    make_event(user, Song.objects.get(pk=first[0]), "play")
+    assert ranked_ids(user, "sad", strategy="lift", limit=10) == first
 
 
 def test_lift_never_lowers_valence_of_a_happy_listener():
