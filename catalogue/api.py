@@ -18,6 +18,7 @@ from catalogue.selectors import (
     listening_event_list,
     mood_resolve,
     singer_list,
+    singer_suggest,
     song_get,
     song_list,
 )
@@ -90,6 +91,24 @@ class SingerListApi(APIView):
         filters.is_valid(raise_exception=True)
         q = filters.validated_data.get("q", "")
         return paginated_response(request, self, singer_list(q=q), self.OutputSerializer)
+
+
+class SingerAutocompleteApi(APIView):
+    """Singer names for an autocomplete (at most 10): names starting with `q` first."""
+
+    class FilterSerializer(serializers.Serializer):
+        q = serializers.CharField(max_length=120, help_text="What the listener has typed so far.")
+
+    class OutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        song_count = serializers.IntegerField()
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)})
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        singers = singer_suggest(q=filters.validated_data["q"])
+        return Response({"results": self.OutputSerializer(singers, many=True).data})
 
 
 class RecommendationsApi(APIView):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -60,6 +61,47 @@ def singer_list(*, q: str = "") -> QuerySet[Singer]:
     if q:
         singers = singers.filter(key__contains=normalise_name(q))
     return singers.order_by("name")
+
+
+def singer_suggest(*, q: str, limit: int = 10) -> list[Singer]:
+    """Singers for an autocomplete: names starting with `q`, then names with a word starting
+    with it; more songs first. Matching is on the normalised name ("a r r" finds A. R. Rahman)."""
+    key = normalise_name(q)
+    if not key:
+        return []
+    counted = Singer.objects.annotate(song_count=Count("songs")).order_by("-song_count", "name")
+    found = list(counted.filter(key__startswith=key)[:limit])
+    if len(found) < limit:
+        found += list(
+            counted.filter(key__contains=f" {key}").exclude(id__in=[s.id for s in found])[
+                : limit - len(found)
+            ]
+        )
+    return found
+
+
+def favourite_singers_unmatched(*, user: User) -> list[tuple[str, list[str]]]:
+    """The listener's favourite singers with no song in the catalogue, each with up to three
+    close names that have songs (a typo matches nobody otherwise, silently)."""
+    from accounts.models import FavouriteSinger
+
+    saved = list(FavouriteSinger.objects.filter(profile__user=user).values_list("name", "key"))
+    known = set(
+        Singer.objects.filter(key__in=[key for _, key in saved], songs__isnull=False).values_list(
+            "key", flat=True
+        )
+    )
+    unmatched = []
+    for name, key in saved:
+        if key in known:
+            continue
+        # Close names among singers sharing the first two letters (cheap on 37,000 singers).
+        pool = dict(
+            Singer.objects.filter(key__startswith=key[:2], songs__isnull=False).values_list("key", "name")
+        )
+        close = difflib.get_close_matches(key, list(pool), n=3, cutoff=0.75)
+        unmatched.append((name, [pool[k] for k in close]))
+    return unmatched
 
 
 def listening_event_list(*, user: User, kind: str | None = None) -> QuerySet[ListeningEvent]:

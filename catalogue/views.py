@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from catalogue.forms import EventForm, RecommendForm
 from catalogue.recommender import journey_steps, recommend
 from catalogue.selectors import (
+    favourite_singers_unmatched,
     liked_song_list,
     listening_event_get,
     listening_event_list,
@@ -53,6 +54,7 @@ def recommendations(request):
             "journey": journey_steps(results) if strategy == "lift" else [],
             "target_mood": results[-1].target_mood if results else None,
             "event_api_url": reverse("api:listening-event-list"),
+            "unmatched_singers": favourite_singers_unmatched(user=request.user),
         },
     )
 
