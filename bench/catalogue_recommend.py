@@ -296,6 +296,19 @@ def main() -> None:
         lambda i: recommend(user=user, mood=moods[i % len(moods)], strategy="match", languages=[]),
     )
 
+    if args.full:
+        # Where the favourite singers land on a first page of 10 (the complaint).
+        for label in MOOD_LABELS:
+            page = recommend(user=user, mood=mood_named(label), limit=10)
+            places = [
+                f"{n}:{name}"
+                for n, r in enumerate(page, start=1)
+                for name in ("Arijit Singh", "Taylor Swift")
+                if name in r.song.singer_names
+            ]
+            print(f"  first page of 10 for {label:<8} favourites at {', '.join(places) or 'none'}")
+        print()
+
     from rest_framework.test import APIClient
 
     client = APIClient()

@@ -287,7 +287,7 @@ class LikedSongDetailApi(APIView):
     """DELETE: unlike a song (it leaves your liked songs; 404 when it was not liked)."""
 
     @extend_schema(responses={204: None})
-    def delete(self, request, song_id: int):
-        if not song_unlike(user=request.user, song=song_get(song_id=song_id)):
+    def delete(self, request, liked_song_id: int):
+        if not song_unlike(user=request.user, song=song_get(song_id=liked_song_id)):
             raise NotFound("You have not liked that song.")
         return Response(status=status.HTTP_204_NO_CONTENT)

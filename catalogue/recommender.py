@@ -48,6 +48,7 @@ LIFT_STEPS = 4
 WINDOWS = (0.04, 0.08, 0.15, 0.25, 0.4, 1.0)
 MIN_CANDIDATES = 150
 MAX_CANDIDATES = 2000
+JOURNEY_CANDIDATES, JOURNEY_MAX_CANDIDATES = 40, 400  # per step of a lift journey
 
 # Favourite singers: the best song of each favourite singer within FAVOURITE_TOLERANCE
 # (distance in valence/energy song space, 0..1 axes) of the target is on the first page,
@@ -212,14 +213,16 @@ def _ranked(
     target_v, target_a = target
     target_label = label_for(target_v, target_a)
     tv, te = mood_to_song_space(target_v, target_a)
+    # A journey step needs a few songs, a page many: fewer candidates are enough for it.
+    enough = MIN_CANDIDATES if step is None else JOURNEY_CANDIDATES
     ids, valence, energy, singer_keys = _candidates(
-        languages, tv, te, exclude=history.recent_song_ids, favourites=list(favourites)
+        languages, tv, te, exclude=history.recent_song_ids, favourites=list(favourites), enough=enough
     )
     if not ids and languages:
         # Nothing at all in the listener's languages: better other languages than nothing.
         languages = []
         ids, valence, energy, singer_keys = _candidates(
-            languages, tv, te, exclude=history.recent_song_ids, favourites=list(favourites)
+            languages, tv, te, exclude=history.recent_song_ids, favourites=list(favourites), enough=enough
         )
     if not ids:
         return []
@@ -382,13 +385,20 @@ def _page(
 
 
 def _candidates(
-    languages: list[str], tv: float, te: float, *, exclude: set[int], favourites: list[str] = ()
+    languages: list[str],
+    tv: float,
+    te: float,
+    *,
+    exclude: set[int],
+    favourites: list[str] = (),
+    enough: int = MIN_CANDIDATES,
 ) -> tuple[list[int], np.ndarray, np.ndarray, list[str]]:
     base = Song.objects.all()
     if languages:
         # Instrumental songs have no words: they suit a listener of any language.
         base = base.filter(language__in=[*languages, INSTRUMENTAL])
     rows: list[tuple] = []
+    most = MAX_CANDIDATES if enough >= MIN_CANDIDATES else JOURNEY_MAX_CANDIDATES
     for window in WINDOWS:
         query = base
         if window < 1.0:
@@ -400,10 +410,10 @@ def _candidates(
             )
         rows = [
             r
-            for r in query.values_list("id", "valence", "energy", "singers_key")[:MAX_CANDIDATES]
+            for r in query.values_list("id", "valence", "energy", "singers_key")[:most]
             if r[0] not in exclude
         ]
-        if len(rows) >= MIN_CANDIDATES:
+        if len(rows) >= enough:
             break
     if favourites:
         # The favourite singers' songs within the tolerance, wherever the window stopped.

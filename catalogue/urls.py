@@ -10,5 +10,5 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("events/<int:event_id>/undo/", views.event_undo, name="event-undo"),
     path("liked/", views.liked, name="liked"),
-    path("liked/<int:song_id>/unlike/", views.unlike, name="unlike"),
+    path("liked/<int:liked_song_id>/unlike/", views.unlike, name="unlike"),
 ]

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -103,10 +103,12 @@ def liked(request):
 
 @login_required
 @require_POST
-def unlike(request, song_id: int):
-    song = song_get(song_id=song_id)
-    if song_unlike(user=request.user, song=song):
-        messages.success(request, f"Unliked: {song.title}.")
+def unlike(request, liked_song_id: int):
+    """Unlike one of your liked songs; a song you have not liked is 404."""
+    song = song_get(song_id=liked_song_id)
+    if not song_unlike(user=request.user, song=song):
+        raise Http404("You have not liked that song.")
+    messages.success(request, f"Unliked: {song.title}.")
     return redirect(_back(request, "catalogue:liked"))
 
 
