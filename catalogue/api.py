@@ -99,9 +99,7 @@ class SingerAutocompleteApi(APIView):
     class FilterSerializer(serializers.Serializer):
         q = serializers.CharField(max_length=120, help_text="What the listener has typed so far.")
 
-    class OutputSerializer(serializers.Serializer):
-        name = serializers.CharField()
-        song_count = serializers.IntegerField()
+    OutputSerializer = SingerListApi.OutputSerializer  # the same shape: id, name, song_count
 
     @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)})
     def get(self, request):

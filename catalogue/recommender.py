@@ -32,7 +32,7 @@ from django.utils import timezone
 from accounts.languages import LANGUAGES
 from accounts.models import Profile, User
 from catalogue.features import mood_to_song_space
-from catalogue.language_rule import INSTRUMENTAL
+from catalogue.language_rule import INSTRUMENTAL, UNKNOWN
 from catalogue.models import ListeningEvent, Song
 from catalogue.services import name_key
 from ml.mood import Mood, label_for
@@ -418,13 +418,19 @@ def _candidates(
     if favourites:
         # The favourite singers' songs within the tolerance, wherever the window stopped.
         have = {r[0] for r in rows}
-        near = base.filter(
-            singers__key__in=favourites,
-            valence__gte=tv - FAVOURITE_TOLERANCE,
-            valence__lte=tv + FAVOURITE_TOLERANCE,
-            energy__gte=te - FAVOURITE_TOLERANCE,
-            energy__lte=te + FAVOURITE_TOLERANCE,
-        ).values_list("id", "valence", "energy", "singers_key")[:MAX_CANDIDATES]
+        # A favourite's song of unknown language is no known mismatch: the listener asked
+        # for that singer (Taylor Swift's tags name no language, so she is "und").
+        near = (
+            (Song.objects.filter(language__in=[*languages, INSTRUMENTAL, UNKNOWN]) if languages else base)
+            .filter(
+                singers__key__in=favourites,
+                valence__gte=tv - FAVOURITE_TOLERANCE,
+                valence__lte=tv + FAVOURITE_TOLERANCE,
+                energy__gte=te - FAVOURITE_TOLERANCE,
+                energy__lte=te + FAVOURITE_TOLERANCE,
+            )
+            .values_list("id", "valence", "energy", "singers_key")[:MAX_CANDIDATES]
+        )
         rows += [r for r in near if r[0] not in exclude and r[0] not in have and not have.add(r[0])]
     ids = [r[0] for r in rows]
     valence = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))

@@ -264,3 +264,11 @@ def test_instrumental_songs_suit_every_language():
     song = make_song("Drone", "Nobody", language="zxx", valence=0.75, energy=0.3)
     user = make_user(languages=["te"])
     assert song.id in ranked_ids(user, "calm", limit=10)
+
+
+def test_a_favourites_song_of_unknown_language_still_counts_but_other_unknowns_do_not():
+    make_grid(languages=("en",))
+    theirs = make_song("Anti-Hero", "Taylor Swift", language="und", valence=0.75, energy=0.3)
+    other = make_song("Someone", "Somebody", language="und", valence=0.75, energy=0.3)
+    ids = ranked_ids(make_user(languages=["en"], singers=["Taylor Swift"]), "calm", limit=10)
+    assert theirs.id in ids and other.id not in ids
