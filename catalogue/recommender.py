@@ -367,7 +367,9 @@ def _page(
             continue
         for key in favourite_keys(i) - present:
             best.setdefault(key, i)
-    slots = max(1, int(limit * FAVOURITE_SHARE)) - sum(1 for i in page if favourite_keys(i))
+    # Only the songs put in by the guarantee count against the share: a favourite who
+    # ranks on the page by score does not use up another favourite's place.
+    slots = max(1, int(limit * FAVOURITE_SHARE))
     for key, i in sorted(best.items(), key=lambda item: -score[item[1]]):
         if slots <= 0 or key in present:
             continue

@@ -272,3 +272,21 @@ def test_a_favourites_song_of_unknown_language_still_counts_but_other_unknowns_d
     other = make_song("Someone", "Somebody", language="und", valence=0.75, energy=0.3)
     ids = ranked_ids(make_user(languages=["en"], singers=["Taylor Swift"]), "calm", limit=10)
     assert theirs.id in ids and other.id not in ids
+
+
+def test_a_favourite_ranking_by_score_does_not_use_up_another_favourites_place():
+    calm_v, calm_e = mood_to_song_space(mood_named("calm").valence, mood_named("calm").arousal)
+    songs_upsert(
+        songs=[
+            SongData(
+                title=f"Close {i}", singers=(f"Singer {i}",), language="te", valence=calm_v, energy=calm_e
+            )
+            for i in range(40)
+        ]
+    )
+    for i in range(3):  # right on the target: on the page by score alone
+        make_song(f"His {i}", "Arijit Singh", language="te", valence=calm_v, energy=calm_e)
+    hers = make_song("Hers", "Taylor Swift", language="te", valence=calm_v - 0.2, energy=calm_e)
+    user = make_user(languages=["te"], singers=["Arijit Singh", "Taylor Swift"])
+    ids = ranked_ids(user, "calm", limit=10)
+    assert hers.id in ids
