@@ -21,6 +21,10 @@ LANGUAGES: dict[str, str] = {
     "ja": "Japanese",
     "zh": "Chinese",
     "ar": "Arabic",
+    "sv": "Swedish",
+    "tr": "Turkish",
+    "fa": "Persian",
+    "ms": "Malay",
 }
 LANGUAGE_CHOICES = list(LANGUAGES.items())
 _BY_NAME = {name.lower(): code for code, name in LANGUAGES.items()}

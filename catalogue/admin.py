@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from catalogue.models import ListeningEvent, MoodLift, Singer, Song
+from catalogue.models import ListeningEvent, Singer, Song
 from catalogue.services import song_singers_sync
 
 
@@ -47,9 +47,3 @@ class ListeningEventAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "song__title"]
     raw_id_fields = ["user", "song"]
     date_hierarchy = "created_at"
-
-
-@admin.register(MoodLift)
-class MoodLiftAdmin(admin.ModelAdmin):
-    list_display = ["user", "start_mood", "step", "updated_at"]
-    raw_id_fields = ["user"]

@@ -5,22 +5,25 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.languages import LANGUAGES
 from catalogue.models import ListeningEvent
-from catalogue.recommender import MAX_LIMIT, STRATEGIES, recommend
+from catalogue.recommender import MAX_LIMIT, STRATEGIES, journey_steps, recommend
 from catalogue.selectors import (
+    liked_song_list,
     listening_event_get,
     listening_event_list,
     mood_resolve,
     singer_list,
+    singer_suggest,
     song_get,
     song_list,
 )
 from catalogue.serializers import ListeningEventSerializer, SongSerializer
-from catalogue.services import listening_event_create, listening_event_delete
+from catalogue.services import listening_event_create, listening_event_delete, song_unlike
 from echoes_site.pagination import PAGE_PARAMETERS, Ordering, paginated_response
 from ml.mood import MOOD_LABELS
 
@@ -90,13 +93,30 @@ class SingerListApi(APIView):
         return paginated_response(request, self, singer_list(q=q), self.OutputSerializer)
 
 
+class SingerAutocompleteApi(APIView):
+    """Singer names for an autocomplete (at most 10): names starting with `q` first."""
+
+    class FilterSerializer(serializers.Serializer):
+        q = serializers.CharField(max_length=120, help_text="What the listener has typed so far.")
+
+    OutputSerializer = SingerListApi.OutputSerializer  # the same shape: id, name, song_count
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)})
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        singers = singer_suggest(q=filters.validated_data["q"])
+        return Response({"results": self.OutputSerializer(singers, many=True).data})
+
+
 class RecommendationsApi(APIView):
     """Ranked songs for a mood, each with a reason.
 
     The mood comes from `session` (one of your live sessions), or `valence` + `arousal`
     (-1..1), or `mood` (a label); with none, your latest session's mood or neutral.
-    POST and GET take the same fields (GET as query parameters). Every "lift" request
-    moves the target one step further up in valence.
+    POST and GET take the same fields (GET as query parameters). "lift" answers a
+    journey: `journey` lists its steps (from the mood toward a pleasant, gently active
+    point) and each result says its `step`; the same request gives the same playlist.
     """
 
     class InputSerializer(serializers.Serializer):
@@ -134,11 +154,20 @@ class RecommendationsApi(APIView):
             score = serializers.FloatField()
             mood_fit = serializers.FloatField()
             reason = serializers.CharField()
+            step = serializers.IntegerField(
+                allow_null=True, help_text="Lift: the journey step (0 = your mood)."
+            )
+
+        class StepSerializer(serializers.Serializer):
+            step = serializers.IntegerField()
+            mood = serializers.CharField()
+            valence = serializers.FloatField(help_text="The step's target valence (song space, 0..1).")
+            energy = serializers.FloatField(help_text="The step's target energy (song space, 0..1).")
 
         mood = MoodSerializer()
         strategy = serializers.CharField()
         target_mood = serializers.CharField(allow_null=True)
-        lift_step = serializers.IntegerField(allow_null=True)
+        journey = StepSerializer(many=True)
         results = ItemSerializer(many=True)
 
     @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer})
@@ -170,10 +199,17 @@ class RecommendationsApi(APIView):
         body = {
             "mood": mood.to_dict(),
             "strategy": values["strategy"],
-            "target_mood": results[0].target_mood if results else None,
-            "lift_step": results[0].lift_step if results else None,
+            "target_mood": results[-1].target_mood if results else None,
+            "journey": journey_steps(results) if values["strategy"] == "lift" else [],
             "results": [
-                {"rank": rank, "song": r.song, "score": r.score, "mood_fit": r.mood_fit, "reason": r.reason}
+                {
+                    "rank": rank,
+                    "song": r.song,
+                    "score": r.score,
+                    "mood_fit": r.mood_fit,
+                    "reason": r.reason,
+                    "step": r.lift_step,
+                }
                 for rank, r in enumerate(results, start=1)
             ],
         }
@@ -227,4 +263,29 @@ class ListeningEventDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, event_id: int):
         listening_event_delete(event=listening_event_get(user=request.user, event_id=event_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LikedSongListApi(APIView):
+    """Your liked songs, the most recently liked first."""
+
+    class OutputSerializer(SongSerializer):
+        liked_at = serializers.DateTimeField(read_only=True)
+
+        class Meta(SongSerializer.Meta):
+            fields = [*SongSerializer.Meta.fields, "liked_at"]
+            read_only_fields = fields
+
+    @extend_schema(parameters=[*PAGE_PARAMETERS], responses={200: OutputSerializer(many=True)})
+    def get(self, request):
+        return paginated_response(request, self, liked_song_list(user=request.user), self.OutputSerializer)
+
+
+class LikedSongDetailApi(APIView):
+    """DELETE: unlike a song (it leaves your liked songs; 404 when it was not liked)."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, liked_song_id: int):
+        if not song_unlike(user=request.user, song=song_get(song_id=liked_song_id)):
+            raise NotFound("You have not liked that song.")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,15 +1,22 @@
 """Import songs from CSV or JSON in the Spotify audio-features layout.
 
 Accepted columns (case-insensitive; aliases in brackets): track_name [title, name],
-artists [singers, artist] separated by ";", album_name [album], valence, energy, tempo,
-mode, track_genre [genre], language [lang], year, tags (";"-separated). Other columns of
-the Spotify layout (track_id, popularity, danceability, ...) are ignored.
+artists [singers, artist, artist_name] separated by ";", album_name [album], valence,
+energy, tempo, mode, track_genre [genre, search_genre], language [lang], year
+[release_date: its first four digits], tags (";"-separated), track_id [spotify_id] (a
+22-character Spotify id), danceability, acousticness, instrumentalness, popularity, and
+features ("measured" or "hand": how valence/energy were obtained; default measured, or
+hand for the curated catalogue). Other columns are ignored.
+
+Rows with a track id are upserted on the id; a track id seen again (in the same file or
+an earlier file of the same run, `seen_tracks`) is counted as merged, not written twice.
+Without a language column, `language_of(record)` may derive one (catalogue.spotify).
 
 The file is streamed: rows are validated one by one and written in batches of
 `batch_size`, each batch in one transaction, so memory stays bounded and a row is
 either fully written (song + singers) or not at all. Bad rows are reported with their
-line numbers and reasons; good rows are kept. Rows are upserted on (title, singers,
-language), so importing the same file twice changes nothing.
+line numbers and reasons; good rows are kept. Rows without a track id are upserted on
+(title, singers, language), so importing the same file twice changes nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import csv
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +35,8 @@ from typing import Any, BinaryIO
 
 from django.db import DatabaseError, transaction
 
-from accounts.languages import LANGUAGES, language_code
+from accounts.languages import LANGUAGES
+from catalogue.models import FEATURES, song_language_code
 from catalogue.services import MAX_SINGERS_PER_SONG, SongData, UpsertCounts, name_key, songs_upsert
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
@@ -37,17 +46,24 @@ csv.field_size_limit(1024 * 1024)
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "track_name": ("track_name", "title", "name", "song"),
-    "artists": ("artists", "singers", "artist", "singer"),
+    "artists": ("artists", "singers", "artist", "singer", "artist_name"),
     "album_name": ("album_name", "album"),
-    "track_genre": ("track_genre", "genre"),
+    "track_genre": ("track_genre", "genre", "search_genre"),
     "valence": ("valence",),
     "energy": ("energy",),
     "tempo": ("tempo", "bpm"),
     "mode": ("mode",),
     "language": ("language", "lang"),
-    "year": ("year", "release_year"),
+    "year": ("year", "release_year", "release_date"),
     "tags": ("tags",),
+    "spotify_id": ("track_id", "spotify_id"),
+    "danceability": ("danceability",),
+    "acousticness": ("acousticness",),
+    "instrumentalness": ("instrumentalness",),
+    "popularity": ("popularity",),
+    "features": ("features",),
 }
+SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")
 REQUIRED = ("track_name", "artists", "valence", "energy")
 
 
@@ -71,6 +87,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    merged: int = 0  # rows of a track id already read (another genre of the same track)
     rejected_count: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     seconds: float = 0.0
@@ -143,7 +160,9 @@ def _list(value: Any) -> list[str]:
     return [part for part in value.split(";")]
 
 
-def clean_song(record: dict[str, Any], *, default_language: str | None = None) -> SongData:
+def clean_song(
+    record: dict[str, Any], *, default_language: str | None = None, curated: bool = False
+) -> SongData:
     """Validate one record (canonical column names) into SongData; RowError says what is wrong."""
     problems: list[str] = []
 
@@ -172,7 +191,7 @@ def clean_song(record: dict[str, Any], *, default_language: str | None = None) -
     if raw_language is None or not str(raw_language).strip():
         problems.append("language is missing (add a language column or pass --language)")
     else:
-        language = language_code(str(raw_language))
+        language = song_language_code(str(raw_language))
         if language is None:
             problems.append(
                 f"unknown language {str(raw_language)[:20]!r} (use one of: {', '.join(LANGUAGES)})"
@@ -181,9 +200,17 @@ def clean_song(record: dict[str, Any], *, default_language: str | None = None) -
     energy = check(lambda: _number(record.get("energy"), "energy", 0, 1, required=True))
     tempo = check(lambda: _number(record.get("tempo"), "tempo", 0, 400, required=False))
     mode = check(lambda: _mode(record.get("mode")))
-    year = check(lambda: _number(record.get("year"), "year", 1000, 2100, required=False))
-    if year is not None and year != int(year):
-        problems.append("year must be a whole number")
+    year = check(lambda: _year(record.get("year")))
+    spotify_id = check(lambda: _spotify_id(record.get("spotify_id")))
+    danceability = check(lambda: _number(record.get("danceability"), "danceability", 0, 1, required=False))
+    acousticness = check(lambda: _number(record.get("acousticness"), "acousticness", 0, 1, required=False))
+    instrumentalness = check(
+        lambda: _number(record.get("instrumentalness"), "instrumentalness", 0, 1, required=False)
+    )
+    popularity = check(lambda: _number(record.get("popularity"), "popularity", 0, 100, required=False))
+    features = str(record.get("features") or ("hand" if curated else "measured")).strip().lower()
+    if features not in FEATURES:
+        problems.append(f"features must be one of: {', '.join(FEATURES)}")
     album = check(lambda: _text(record.get("album_name"), "album_name", 200))
     genre = check(lambda: _text(record.get("track_genre"), "track_genre", 60))
     tags: list[str] = []
@@ -200,13 +227,41 @@ def clean_song(record: dict[str, Any], *, default_language: str | None = None) -
         valence=valence,
         energy=energy,
         album=album or "",
-        year=int(year) if year is not None else None,
+        year=year,
         genre=(genre or "").lower(),
         # Spotify writes tempo 0 when it could not detect one: treat it as unknown.
         tempo=round(tempo, 3) if tempo else None,
         mode=mode,
         tags=tuple(tags),
+        spotify_id=spotify_id,
+        danceability=danceability,
+        acousticness=acousticness,
+        instrumentalness=instrumentalness,
+        popularity=int(popularity) if popularity is not None else None,
+        features=features,
+        curated=curated,
     )
+
+
+def _year(value: Any) -> int | None:
+    """A year, or the first four digits of a date ("2003-01-01"); "0000" means not known."""
+    if isinstance(value, str) and len(value.strip()) >= 4 and value.strip()[:4].isdigit():
+        if value.strip()[:4] == "0000":
+            return None
+        value = value.strip()[:4]
+    year = _number(value, "year", 1000, 2100, required=False)
+    if year is not None and year != int(year):
+        raise RowError("year must be a whole number")
+    return int(year) if year is not None else None
+
+
+def _spotify_id(value: Any) -> str | None:
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    if not SPOTIFY_ID.fullmatch(text):
+        raise RowError(f"track_id must be a 22-character Spotify id, not {text[:30]!r}")
+    return text
 
 
 # --- reading files ---------------------------------------------------------------------
@@ -407,8 +462,15 @@ def import_songs(
     batch_size: int = 1000,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress_bar: Callable[..., Any] | None = None,
+    language_of: Callable[[dict[str, Any]], str] | None = None,
+    seen_tracks: dict[str, str] | None = None,
+    curated: bool = False,
 ) -> ImportReport:
     """Import a CSV or JSON file of songs; see the module docstring for the layout.
+
+    `language_of` gives the language of a record without one (before validation);
+    `seen_tracks` (track id -> "file:line") spans the files of one run, so a track in two
+    files is written once; `curated` marks the rows as our hand-curated songs.
 
     Raises ImportRefused when the whole file is unusable (too large, empty, missing
     columns, unknown encoding or language); otherwise returns a report with rejected rows.
@@ -426,15 +488,16 @@ def import_songs(
         codecs.lookup(encoding)
     except LookupError:
         raise ImportRefused(f"Unknown encoding {encoding!r}.") from None
-    if default_language is not None and language_code(default_language) is None:
+    if default_language is not None and song_language_code(default_language) is None:
         raise ImportRefused(f"Unknown language {default_language!r}; use one of: {', '.join(LANGUAGES)}.")
-    default_language = language_code(default_language) if default_language else None
+    default_language = song_language_code(default_language) if default_language else None
 
     report = ImportReport()
     started = time.perf_counter()
     progress = _Progress()
     bar = progress_bar(total=size, unit="B", unit_scale=True, desc=path.name) if progress_bar else None
     seen: dict[tuple[str, str, str], int] = {}
+    seen_tracks = {} if seen_tracks is None else seen_tracks
     batch: list[tuple[int, SongData]] = []
     with path.open("rb") as handle:
         head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -444,17 +507,27 @@ def import_songs(
             raise ImportRefused("The file is empty.")
         readers = {"csv": _csv_records, "array": _json_records, "lines": _jsonl_records}
         reader = readers[("array" if head[:1] == b"[" else "lines") if is_json else "csv"]
-        for line, record, error in reader(handle, encoding, default_language, progress):
+        # A derived language stands in for the language column when checking the header.
+        language_given = default_language or ("derived" if language_of is not None else None)
+        for line, record, error in reader(handle, encoding, language_given, progress):
             report.rows += 1
             if error is None:
+                if language_of is not None and not str(record.get("language") or "").strip():
+                    record["language"] = language_of(record)
                 try:
-                    song = clean_song(record, default_language=default_language)
+                    song = clean_song(record, default_language=default_language, curated=curated)
                 except RowError as row_error:
                     error = str(row_error)
                 else:
-                    first = seen.setdefault(song.natural_key, line)
-                    if first != line:
-                        error = f"duplicate of line {first} (same title, singers and language)"
+                    if song.spotify_id:
+                        if song.spotify_id in seen_tracks:
+                            report.merged += 1  # the same track under another genre
+                            continue
+                        seen_tracks[song.spotify_id] = f"{path.name}:{line}"
+                    else:
+                        first = seen.setdefault(song.natural_key, line)
+                        if first != line:
+                            error = f"duplicate of line {first} (same title, singers and language)"
             if error is not None:
                 report.reject(line, error)
                 continue

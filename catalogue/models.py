@@ -1,4 +1,4 @@
-"""Songs, singers, listening events, and the per-listener state of the "lift" strategy."""
+"""Songs, singers and listening events."""
 
 from __future__ import annotations
 
@@ -8,7 +8,25 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts.languages import LANGUAGE_CHOICES
+from accounts.languages import LANGUAGE_CHOICES, language_code
+from catalogue.language_rule import INSTRUMENTAL, UNKNOWN
+
+# A song's language may also be "no words" or "not known" (catalogue.language_rule);
+# a listener's preferences use accounts.languages only.
+SONG_LANGUAGE_CHOICES = [*LANGUAGE_CHOICES, (INSTRUMENTAL, "Instrumental"), (UNKNOWN, "Unknown language")]
+SONG_LANGUAGES = dict(SONG_LANGUAGE_CHOICES)
+FEATURES = ("measured", "hand")
+SPOTIFY_EMBED_ORIGIN = "https://open.spotify.com"
+
+
+def song_language_code(value: str) -> str | None:
+    """accounts.languages.language_code, plus "zxx"/"instrumental" and "und"/"unknown"."""
+    key = str(value).strip().lower()
+    if key in (INSTRUMENTAL, "instrumental"):
+        return INSTRUMENTAL
+    if key in (UNKNOWN, "unknown"):
+        return UNKNOWN
+    return language_code(key)
 
 
 class Singer(models.Model):
@@ -42,7 +60,7 @@ class Song(models.Model):
     singers = models.ManyToManyField(Singer, related_name="songs")
     singers_key = models.CharField(max_length=500, editable=False)
     singers_display = models.CharField(max_length=500, editable=False)
-    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
+    language = models.CharField(max_length=8, choices=SONG_LANGUAGE_CHOICES)
     album = models.CharField(max_length=200, blank=True)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     genre = models.CharField(max_length=60, blank=True)
@@ -52,14 +70,34 @@ class Song(models.Model):
     tempo = models.FloatField(null=True, blank=True)
     mode = models.PositiveSmallIntegerField(choices=Mode.choices, null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
+    # Measured by Spotify (imports) or assigned by hand (the curated songs: valence and
+    # energy derived from a hand-given mood label, see catalogue/data/build_catalogue.py).
+    features = models.CharField(
+        max_length=8,
+        choices=[("measured", "measured by Spotify"), ("hand", "assigned by hand")],
+        default="measured",
+    )
+    # One of our hand-curated songs (title, singers, language written by hand); it keeps
+    # them when a Spotify track of the same title and singers gives it an id and features.
+    curated = models.BooleanField(default=False)
+    spotify_id = models.CharField(max_length=22, null=True, blank=True, unique=True)
+    danceability = models.FloatField(null=True, blank=True)
+    acousticness = models.FloatField(null=True, blank=True)
+    instrumentalness = models.FloatField(null=True, blank=True)
+    popularity = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["title", "id"]
         constraints = [
-            # The natural key the importer upserts on.
-            models.UniqueConstraint(fields=["title_key", "singers_key", "language"], name="song_natural_key"),
+            # The natural key the importer upserts songs without a Spotify id on (two
+            # Spotify tracks may share it: a single and its album version).
+            models.UniqueConstraint(
+                fields=["title_key", "singers_key", "language"],
+                condition=Q(spotify_id__isnull=True),
+                name="song_natural_key_without_id",
+            ),
             models.CheckConstraint(condition=Q(valence__gte=0, valence__lte=1), name="song_valence_0_1"),
             models.CheckConstraint(condition=Q(energy__gte=0, energy__lte=1), name="song_energy_0_1"),
             models.CheckConstraint(
@@ -92,6 +130,11 @@ class Song(models.Model):
     def search_query(self) -> str:
         names = self.singer_names
         return f"{self.title} {names[0] if names else ''}".strip()
+
+    @property
+    def embed_url(self) -> str | None:
+        """Spotify's embeddable player for this track (the page's CSP allows this frame origin)."""
+        return f"{SPOTIFY_EMBED_ORIGIN}/embed/track/{self.spotify_id}" if self.spotify_id else None
 
     @property
     def listen_url(self) -> str:
@@ -127,22 +170,3 @@ class ListeningEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.song_id}"
-
-
-class MoodLift(models.Model):
-    """Where a listener is on the "lift my mood" path: the step counter and its start mood.
-
-    Each "lift" recommendation advances `step`; the target valence rises with it. The path
-    restarts when the starting mood changes or after `catalogue.recommender.LIFT_IDLE`
-    without a lift request.
-    """
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mood_lift")
-    start_mood = models.CharField(max_length=16)
-    start_valence = models.FloatField()
-    start_arousal = models.FloatField()
-    step = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"lift of {self.user_id} from {self.start_mood} at step {self.step}"

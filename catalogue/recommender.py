@@ -2,11 +2,11 @@
 
 How a ranking is made (docs/catalogue.md has the long version):
 
-1. Target. "match" aims at the listener's mood; "lift" starts there and moves the target
-   step by step toward a pleasant, gently active point (LIFT_TARGET), never lowering
-   valence: the iso principle of music therapy (meet the mood, then lead it). The step
-   counter lives in the database (MoodLift): each lift request advances it; it restarts
-   when the starting mood changes or after LIFT_IDLE without a lift request.
+1. Target. "match" aims at the listener's mood; "lift" is a journey (`lift_journey`): a
+   playlist of LIFT_STEPS + 1 steps whose targets start at the mood and move toward a
+   pleasant, gently active point (LIFT_TARGET), never lowering valence: the iso
+   principle of music therapy (meet the mood, then lead it). No state: the same request
+   gives the same playlist.
 2. Prefilter in SQL: the listener's languages (none set = every language) and a
    valence/energy window around the target that widens until there are enough
    candidates (index song_lang_mood_idx), at most MAX_CANDIDATES rows, values only; the
@@ -29,14 +29,14 @@ from datetime import timedelta
 
 import numpy as np
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.languages import LANGUAGES
 from accounts.models import Profile, User
 from catalogue.caching import CatalogueVersion, candidate_rows, catalogue_version, songs_by_id
 from catalogue.features import mood_to_song_space
-from catalogue.models import ListeningEvent, MoodLift, Song
+from catalogue.language_rule import INSTRUMENTAL, UNKNOWN
+from catalogue.models import ListeningEvent, Song
 from catalogue.services import name_key
 from ml.mood import Mood, label_for
 
@@ -46,16 +46,26 @@ MAX_LIMIT = 100
 # Lift: where the path leads (mood space) and how many steps it takes to get there.
 LIFT_TARGET = (0.70, 0.20)
 LIFT_STEPS = 4
-LIFT_IDLE = timedelta(minutes=30)
 
 # Prefilter windows (half-widths in song space) tried in order until enough candidates.
 WINDOWS = (0.04, 0.08, 0.15, 0.25, 0.4, 1.0)
 MIN_CANDIDATES = 150
 MAX_CANDIDATES = 2000
+JOURNEY_CANDIDATES, JOURNEY_MAX_CANDIDATES = 40, 400  # per step of a lift journey
+
+# Favourite singers: the best song of each favourite singer within FAVOURITE_TOLERANCE
+# (distance in valence/energy song space, 0..1 axes) of the target is on the first page,
+# placed by its score; favourites guaranteed this way take at most FAVOURITE_SHARE of it.
+FAVOURITE_TOLERANCE = 0.25
+FAVOURITE_SHARE = 0.25
 
 # History.
 HISTORY_EVENTS = 500
 RECENT_WINDOW = timedelta(hours=3)
+# A liked song rests for LIKED_REST after its last event (not RECENT_WINDOW), then may come
+# back, at most MAX_LIKED_SHARE of a page (2 of 20; at least 1).
+LIKED_REST = timedelta(minutes=30)
+MAX_LIKED_SHARE = 0.10
 HISTORY_HALF_LIFE_DAYS = 14.0
 SINGER_WEIGHTS = {"like": 1.0, "finish": 0.5, "play": 0.1, "skip": -0.6}
 
@@ -116,25 +126,119 @@ def recommend(
     if languages is None:
         languages = stored_languages
 
-    step: int | None = None
-    if strategy == "lift":
-        step = _lift_advance(user=user, mood=mood)
-        target_v, target_a = lift_target(mood, step)
-    else:
-        target_v, target_a = mood.valence, mood.arousal
+    if strategy == "match":
+        return _ranked(
+            user=user,
+            mood=mood,
+            target=(mood.valence, mood.arousal),
+            step=None,
+            languages=languages,
+            favourites=favourites,
+            history=_history(user),
+            limit=limit,
+        )
+    return lift_journey(user=user, mood=mood, limit=limit, languages=languages, favourites=favourites)
+
+
+def lift_journey(
+    *,
+    user: User,
+    mood: Mood,
+    limit: int = 20,
+    languages: list[str] | None = None,
+    favourites: dict[str, str] | None = None,
+) -> list[Recommendation]:
+    """ "Lift my mood" as a playlist: LIFT_STEPS + 1 steps from the mood toward LIFT_TARGET.
+
+    Step 0 meets the mood (the iso principle), each later step aims at `lift_target(mood,
+    step)`; each step gets about limit / steps songs, none twice. The listener's history
+    is left out on purpose, so the same URL (mood + strategy=lift) gives the same playlist
+    for the same profile and catalogue: a journey one can come back to, not a counter.
+    """
+    if languages is None or favourites is None:
+        stored_languages, stored_favourites = _preferences(user)
+        languages = stored_languages if languages is None else languages
+        favourites = stored_favourites if favourites is None else favourites
+    steps = LIFT_STEPS + 1
+    per_step = [limit // steps + (1 if n < limit % steps else 0) for n in range(steps)]
+    quiet = _History(set(), {}, set(), {})
+    journey: list[Recommendation] = []
+    for step, count in enumerate(per_step):
+        if not count:
+            continue
+        journey += _ranked(
+            user=user,
+            mood=mood,
+            target=lift_target(mood, step),
+            step=step,
+            languages=languages,
+            favourites=favourites,
+            history=_History({r.song.id for r in journey}, {}, set(), {}),
+            limit=count,
+            reason_history=quiet,
+        )
+    return journey
+
+
+def journey_steps(results: list[Recommendation]) -> list[dict]:
+    """The steps of a lift journey in order: {step, mood, valence, energy, results}."""
+    steps: list[dict] = []
+    for r in results:
+        if not steps or steps[-1]["step"] != r.lift_step:
+            steps.append(
+                {
+                    "step": r.lift_step,
+                    "number": (r.lift_step or 0) + 1,
+                    "mood": r.target_mood,
+                    "valence": r.target_valence,
+                    "energy": r.target_energy,
+                    "results": [],
+                }
+            )
+        steps[-1]["results"].append(r)
+    return steps
+
+
+def _ranked(
+    *,
+    user: User,
+    mood: Mood,
+    target: tuple[float, float],
+    step: int | None,
+    languages: list[str],
+    favourites: dict[str, str],
+    history: _History,
+    limit: int,
+    reason_history: _History | None = None,
+) -> list[Recommendation]:
+    """One ranked page for a target point (mood space); see the module docstring."""
+    strategy = "match" if step is None else "lift"
+    target_v, target_a = target
     target_label = label_for(target_v, target_a)
     tv, te = mood_to_song_space(target_v, target_a)
-
-    history = _history(user)
+    # A journey step needs a few songs, a page many: fewer candidates are enough for it.
+    enough = MIN_CANDIDATES if step is None else JOURNEY_CANDIDATES
     version = catalogue_version()
     ids, valence, energy, singer_keys = _candidates(
-        languages, tv, te, exclude=history.recent_song_ids, version=version
+        languages,
+        tv,
+        te,
+        exclude=history.recent_song_ids,
+        favourites=list(favourites),
+        enough=enough,
+        version=version,
     )
     if not ids and languages:
         # Nothing at all in the listener's languages: better other languages than nothing.
         languages = []
         ids, valence, energy, singer_keys = _candidates(
-            languages, tv, te, exclude=history.recent_song_ids, version=version
+            languages,
+            tv,
+            te,
+            exclude=history.recent_song_ids,
+            favourites=list(favourites),
+            enough=enough,
+            version=version,
         )
     if not ids:
         return []
@@ -147,7 +251,9 @@ def recommend(
     if singer_bonus or history.song_adjust:
         score = score + _bonuses(ids, singer_keys, singer_bonus, history.song_adjust)
 
-    picked = _diverse_top(score, singer_keys, limit)
+    ranked = _diverse_top(score, singer_keys, min(len(ids), limit * 2 + 10))
+    distance = np.hypot(valence - tv, energy - te)
+    picked = _page(ranked, score, distance, ids, singer_keys, set(favourites), history.liked_song_ids, limit)
     songs = songs_by_id(version=version, ids=[ids[i] for i in picked])
     results: list[Recommendation] = []
     for i in picked:
@@ -165,7 +271,7 @@ def recommend(
                     step=step,
                     target_label=target_label,
                     favourites=favourites,
-                    history=history,
+                    history=reason_history or history,
                     languages=languages,
                 ),
                 mood_fit=round(float(fit[i]), 4),
@@ -186,35 +292,6 @@ def lift_target(mood: Mood, step: int) -> tuple[float, float]:
     valence = mood.valence + (goal_v - mood.valence) * fraction if goal_v > mood.valence else mood.valence
     arousal = mood.arousal + (goal_a - mood.arousal) * fraction
     return valence, arousal
-
-
-@transaction.atomic
-def _lift_advance(*, user: User, mood: Mood) -> int:
-    """Advance (or restart) the user's lift path from `mood`; the step to use now (1..)."""
-    lift, created = MoodLift.objects.select_for_update().get_or_create(
-        user=user,
-        defaults={
-            "start_mood": mood.label,
-            "start_valence": mood.valence,
-            "start_arousal": mood.arousal,
-            "step": 1,
-        },
-    )
-    if created:
-        return 1
-    fresh = timezone.now() - lift.updated_at < LIFT_IDLE
-    if fresh and lift.start_mood == mood.label:
-        lift.step += 1
-    else:
-        lift.start_mood, lift.start_valence, lift.start_arousal = mood.label, mood.valence, mood.arousal
-        lift.step = 1
-    lift.save()
-    return lift.step
-
-
-def lift_reset(*, user: User) -> None:
-    """Forget the user's lift path (the next lift request starts at step 1)."""
-    MoodLift.objects.filter(user=user).delete()
 
 
 def _preferences(user: User) -> tuple[list[str], dict[str, str]]:
@@ -245,10 +322,10 @@ def _history(user: User) -> _History:
     song_adjust: dict[int, float] = defaultdict(float)
     liked: set[int] = set()
     affinity: dict[str, float] = defaultdict(float)
+    latest: dict[int, timedelta] = {}
     for song_id, kind, created_at, singers_key in rows:
         age = now - created_at
-        if age < RECENT_WINDOW:
-            recent.add(song_id)
+        latest.setdefault(song_id, age)
         decay = 0.5 ** (age.total_seconds() / 86400 / HISTORY_HALF_LIFE_DAYS)
         if kind == "skip":
             song_adjust[song_id] = max(-2 * W_SONG_SKIP, song_adjust[song_id] - W_SONG_SKIP * decay)
@@ -258,22 +335,113 @@ def _history(user: User) -> _History:
         weight = SINGER_WEIGHTS[kind] * decay
         for key in singers_key.split("|"):
             affinity[key] += weight
+    for song_id, age in latest.items():
+        if age < (LIKED_REST if song_id in liked else RECENT_WINDOW):
+            recent.add(song_id)
     return _History(recent, dict(song_adjust), liked, {k: v for k, v in affinity.items() if abs(v) > 1e-3})
 
 
+def _page(
+    ranked: list[int],
+    score: np.ndarray,
+    distance: np.ndarray,
+    ids: list[int],
+    singer_keys: list[str],
+    favourites: set[str],
+    liked: set[int],
+    limit: int,
+) -> list[int]:
+    """The first page from the diverse ranking: liked songs capped, favourites guaranteed.
+
+    Liked songs: at most MAX_LIKED_SHARE of the page (they may come back, not take over).
+    Favourite singers: each one's best song within FAVOURITE_TOLERANCE of the target is put
+    on the page at the place its score earns, replacing the lowest-ranked songs of other
+    singers, for at most FAVOURITE_SHARE of the page; the rest stays ranked by score.
+    """
+    max_liked = max(1, int(limit * MAX_LIKED_SHARE))
+    page: list[int] = []
+    liked_count = 0
+    for i in ranked:
+        if ids[i] in liked:
+            if liked_count >= max_liked:
+                continue
+            liked_count += 1
+        page.append(i)
+        if len(page) == limit:
+            break
+    if not favourites:
+        return page
+
+    def favourite_keys(i: int) -> set[str]:
+        return set(singer_keys[i].split("|")) & favourites
+
+    present = set().union(*(favourite_keys(i) for i in page)) if page else set()
+    best: dict[str, int] = {}
+    for i in np.argsort(-score, kind="stable"):
+        i = int(i)
+        if distance[i] > FAVOURITE_TOLERANCE or (ids[i] in liked and liked_count >= max_liked):
+            continue
+        for key in favourite_keys(i) - present:
+            best.setdefault(key, i)
+    # Only the songs put in by the guarantee count against the share: a favourite who
+    # ranks on the page by score does not use up another favourite's place.
+    slots = max(1, int(limit * FAVOURITE_SHARE))
+    for key, i in sorted(best.items(), key=lambda item: -score[item[1]]):
+        if slots <= 0 or key in present:
+            continue
+        if len(page) >= limit:
+            # Drop the lowest-ranked song that is no favourite's.
+            drop = next((j for j in reversed(page) if not favourite_keys(j)), None)
+            if drop is None:
+                break
+            page.remove(drop)
+        at = next((n for n, j in enumerate(page) if score[j] < score[i]), len(page))
+        page.insert(at, i)
+        present |= favourite_keys(i)
+        slots -= 1
+    return page
+
+
 def _candidates(
-    languages: list[str], tv: float, te: float, *, exclude: set[int], version: CatalogueVersion
+    languages: list[str],
+    tv: float,
+    te: float,
+    *,
+    exclude: set[int],
+    favourites: list[str] = (),
+    enough: int = MIN_CANDIDATES,
+    version: CatalogueVersion,
 ) -> tuple[list[int], np.ndarray, np.ndarray, list[str]]:
+    # Instrumental songs have no words: they suit a listener of any language.
+    wanted = [*languages, INSTRUMENTAL] if languages else []
     rows: list[tuple] = []
+    most = MAX_CANDIDATES if enough >= MIN_CANDIDATES else JOURNEY_MAX_CANDIDATES
     for window in WINDOWS:
         # The same for every listener in this mood and these languages: cached per
         # process and catalogue version (catalogue.caching); the exclusions are theirs.
         candidates = candidate_rows(
-            version=version, languages=languages, tv=tv, te=te, window=window, limit=MAX_CANDIDATES
+            version=version, languages=wanted, tv=tv, te=te, window=window, limit=most
         )
         rows = [r for r in candidates if r[0] not in exclude]
-        if len(rows) >= MIN_CANDIDATES:
+        if len(rows) >= enough:
             break
+    if favourites:
+        # The favourite singers' songs within the tolerance, wherever the window stopped.
+        have = {r[0] for r in rows}
+        # A favourite's song of unknown language is no known mismatch: the listener asked
+        # for that singer (Taylor Swift's tags name no language, so she is "und").
+        near = (
+            (Song.objects.filter(language__in=[*wanted, UNKNOWN]) if languages else Song.objects.all())
+            .filter(
+                singers__key__in=favourites,
+                valence__gte=tv - FAVOURITE_TOLERANCE,
+                valence__lte=tv + FAVOURITE_TOLERANCE,
+                energy__gte=te - FAVOURITE_TOLERANCE,
+                energy__lte=te + FAVOURITE_TOLERANCE,
+            )
+            .values_list("id", "valence", "energy", "singers_key")[:MAX_CANDIDATES]
+        )
+        rows += [r for r in near if r[0] not in exclude and r[0] not in have and not have.add(r[0])]
     ids = [r[0] for r in rows]
     valence = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
     energy = np.fromiter((r[2] for r in rows), dtype=float, count=len(rows))
@@ -344,10 +512,10 @@ def _reason(
     languages: list[str],
 ) -> str:
     if strategy == "lift":
-        if target_label == mood.label:
-            parts = [f"meets your {mood.label} mood first (lift step {step})"]
+        if step == 0:
+            parts = [f"meets your {mood.label} mood first (step 1 of {LIFT_STEPS + 1})"]
         else:
-            parts = [f"lifts {mood.label} toward {target_label} (step {step})"]
+            parts = [f"step {step + 1} of {LIFT_STEPS + 1}: from {mood.label} toward {target_label}"]
     else:
         parts = [f"matches {mood.label}"]
     singers = [(name_key(name), name) for name in song.singer_names]

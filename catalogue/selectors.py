@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.languages import language_code
 from accounts.models import User
 from accounts.names import normalise_name
 from catalogue.features import mood_to_song_space
-from catalogue.models import ListeningEvent, Singer, Song
+from catalogue.models import ListeningEvent, Singer, Song, song_language_code
 from ml.mood import Mood, label_for, mood_named
 
 
@@ -24,7 +24,7 @@ def song_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Song]:
     if q := (filters.get("q") or "").strip():
         songs = songs.filter(Q(title__icontains=q) | Q(singers_display__icontains=q) | Q(album__icontains=q))
     if language := filters.get("language"):
-        code = language_code(language)
+        code = song_language_code(language)
         if code is None:
             raise ValidationError({"language": [f"Unknown language {language!r}."]})
         songs = songs.filter(language=code)
@@ -63,6 +63,47 @@ def singer_list(*, q: str = "") -> QuerySet[Singer]:
     return singers.order_by("name")
 
 
+def singer_suggest(*, q: str, limit: int = 10) -> list[Singer]:
+    """Singers for an autocomplete: names starting with `q`, then names with a word starting
+    with it; more songs first. Matching is on the normalised name ("a r r" finds A. R. Rahman)."""
+    key = normalise_name(q)
+    if not key:
+        return []
+    counted = Singer.objects.annotate(song_count=Count("songs")).order_by("-song_count", "name")
+    found = list(counted.filter(key__startswith=key)[:limit])
+    if len(found) < limit:
+        found += list(
+            counted.filter(key__contains=f" {key}").exclude(id__in=[s.id for s in found])[
+                : limit - len(found)
+            ]
+        )
+    return found
+
+
+def favourite_singers_unmatched(*, user: User) -> list[tuple[str, list[str]]]:
+    """The listener's favourite singers with no song in the catalogue, each with up to three
+    close names that have songs (a typo matches nobody otherwise, silently)."""
+    from accounts.models import FavouriteSinger
+
+    saved = list(FavouriteSinger.objects.filter(profile__user=user).values_list("name", "key"))
+    known = set(
+        Singer.objects.filter(key__in=[key for _, key in saved], songs__isnull=False).values_list(
+            "key", flat=True
+        )
+    )
+    unmatched = []
+    for name, key in saved:
+        if key in known:
+            continue
+        # Close names among singers sharing the first two letters (cheap on 37,000 singers).
+        pool = dict(
+            Singer.objects.filter(key__startswith=key[:2], songs__isnull=False).values_list("key", "name")
+        )
+        close = difflib.get_close_matches(key, list(pool), n=3, cutoff=0.75)
+        unmatched.append((name, [pool[k] for k in close]))
+    return unmatched
+
+
 def listening_event_list(*, user: User, kind: str | None = None) -> QuerySet[ListeningEvent]:
     """The user's listening history, newest first."""
     events = ListeningEvent.objects.filter(user=user).select_related("song")
@@ -73,6 +114,15 @@ def listening_event_list(*, user: User, kind: str | None = None) -> QuerySet[Lis
             )
         events = events.filter(kind=kind)
     return events.order_by("-created_at", "-id")
+
+
+def liked_song_list(*, user: User) -> QuerySet[Song]:
+    """The listener's liked songs, the most recently liked first (each song once)."""
+    return (
+        Song.objects.filter(listening_events__user=user, listening_events__kind=ListeningEvent.Kind.LIKE)
+        .annotate(liked_at=Max("listening_events__created_at"))
+        .order_by("-liked_at", "-id")
+    )
 
 
 def listening_event_get(*, user: User, event_id: int) -> ListeningEvent:

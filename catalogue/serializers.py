@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.languages import LANGUAGES
 from catalogue.features import song_mood_label
-from catalogue.models import ListeningEvent, Song
+from catalogue.models import SONG_LANGUAGES, ListeningEvent, Song
 
 
 class SongSerializer(serializers.ModelSerializer):
@@ -16,6 +15,12 @@ class SongSerializer(serializers.ModelSerializer):
     mood = serializers.SerializerMethodField(help_text="The mood label nearest to the song's valence/energy.")
     listen_url = serializers.CharField(read_only=True, help_text="A YouTube search for title + singer.")
     spotify_search_url = serializers.CharField(read_only=True)
+    embed_url = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Spotify's embeddable player (songs with a Spotify id)."
+    )
+    features = serializers.CharField(
+        read_only=True, help_text="How valence/energy were obtained: measured (Spotify) or hand (assigned)."
+    )
 
     class Meta:
         model = Song
@@ -36,6 +41,9 @@ class SongSerializer(serializers.ModelSerializer):
             "tags",
             "listen_url",
             "spotify_search_url",
+            "spotify_id",
+            "embed_url",
+            "features",
         ]
         read_only_fields = fields
 
@@ -44,7 +52,7 @@ class SongSerializer(serializers.ModelSerializer):
         return song.singer_names
 
     def get_language_name(self, song: Song) -> str:
-        return LANGUAGES.get(song.language, song.language)
+        return SONG_LANGUAGES.get(song.language, song.language)
 
     def get_mode(self, song: Song) -> str | None:
         return None if song.mode is None else Song.Mode(song.mode).label

@@ -8,12 +8,12 @@ from functools import cached_property, lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from accounts.languages import language_code
 from accounts.models import User
 from accounts.names import normalise_name
-from catalogue.models import ListeningEvent, Singer, Song
+from catalogue.models import ListeningEvent, Singer, Song, song_language_code
 
 MAX_SINGERS_PER_SONG = 12
 
@@ -39,6 +39,13 @@ class SongData:
     tempo: float | None = None
     mode: int | None = None
     tags: tuple[str, ...] = ()
+    spotify_id: str | None = None
+    danceability: float | None = None
+    acousticness: float | None = None
+    instrumentalness: float | None = None
+    popularity: int | None = None
+    features: str = "measured"
+    curated: bool = False
 
     @cached_property
     def title_key(self) -> str:
@@ -66,12 +73,31 @@ class UpsertCounts:
         self.unchanged += other.unchanged
 
 
-_FIELDS = ("title", "album", "year", "genre", "valence", "energy", "tempo", "mode", "tags", "singers_display")
+# Who owns which fields: a Spotify track writes its measured features onto a curated
+# song it matches, and the curated file never overwrites features that were measured.
+_MEASURED = (
+    "valence",
+    "energy",
+    "tempo",
+    "mode",
+    "danceability",
+    "acousticness",
+    "instrumentalness",
+    "popularity",
+    "features",
+    "spotify_id",
+)
+_DESCRIPTIVE = ("title", "album", "year", "genre", "tags", "singers_display")
+_KEYS = ("title_key", "singers_key", "language")
+_FIELDS = (*_MEASURED, *_DESCRIPTIVE, *_KEYS, "curated")
 
 
 def _field_values(data: SongData, display: str) -> dict:
     return {
         "title": data.title,
+        "title_key": data.title_key,
+        "singers_key": "|".join(data.singer_keys),
+        "language": data.language,
         "album": data.album,
         "year": data.year,
         "genre": data.genre,
@@ -81,14 +107,33 @@ def _field_values(data: SongData, display: str) -> dict:
         "mode": data.mode,
         "tags": list(data.tags),
         "singers_display": display,
+        "spotify_id": data.spotify_id,
+        "danceability": data.danceability,
+        "acousticness": data.acousticness,
+        "instrumentalness": data.instrumentalness,
+        "popularity": data.popularity,
+        "features": data.features,
+        "curated": data.curated,
     }
+
+
+def _owned(song: Song, data: SongData, values: dict) -> dict:
+    """The values `data` may write onto the existing `song` (see _MEASURED)."""
+    if song.curated and data.spotify_id and not data.curated:
+        return {name: values[name] for name in _MEASURED}
+    if song.curated and song.features == "measured" and data.curated:
+        return {name: values[name] for name in _DESCRIPTIVE}
+    return values
 
 
 @transaction.atomic
 def songs_upsert(*, songs: Sequence[SongData]) -> UpsertCounts:
-    """Create or update songs by (title, singers, language); unchanged rows are not written.
+    """Create or update songs; unchanged rows are not written.
 
-    All or nothing for the batch: a song is never left without its singers.
+    A song with a Spotify id is found by the id, else it gives its id and measured
+    features to a curated song of the same title and singers (which keeps its language),
+    else it is new. A song without an id is found by (title, singers, language). All or
+    nothing for the batch: a song is never left without its singers.
     """
     counts = UpsertCounts()
     if not songs:
@@ -107,32 +152,56 @@ def songs_upsert(*, songs: Sequence[SongData]) -> UpsertCounts:
         singers = {s.key: s for s in Singer.objects.filter(key__in=wanted)}
 
     title_keys = {s.title_key for s in songs}
-    existing = {
-        (s.title_key, s.singers_key, s.language): s
-        for s in Song.objects.filter(title_key__in=title_keys, language__in={s.language for s in songs})
-    }
+    track_ids = {s.spotify_id for s in songs if s.spotify_id}
+    by_id = {s.spotify_id: s for s in Song.objects.filter(spotify_id__in=track_ids)} if track_ids else {}
+    keyed = [s for s in songs if not s.spotify_id]
+    existing = (
+        {
+            (s.title_key, s.singers_key, s.language): s
+            for s in Song.objects.filter(
+                title_key__in={s.title_key for s in keyed}, language__in={s.language for s in keyed}
+            ).filter(Q(spotify_id__isnull=True) | Q(curated=True))
+        }
+        if keyed
+        else {}
+    )
+    adoptable: dict[tuple[str, str], Song] = {}
+    for s in Song.objects.filter(curated=True, spotify_id__isnull=True, title_key__in=title_keys):
+        # Only an unambiguous match: one curated song of that title and those singers.
+        key = (s.title_key, s.singers_key)
+        adoptable[key] = None if key in adoptable else s
     to_create: list[tuple[Song, list[str]]] = []
-    to_update: list[Song] = []
+    to_update: dict[int, Song] = {}
+    relinked: dict[int, list[str]] = {}
     for data in songs:
         keys = data.singer_keys
         display = "; ".join(singers[k].name for k in _display_order(data, keys))
         values = _field_values(data, display)
-        song = existing.get(data.natural_key)
+        if data.spotify_id:
+            song = by_id.get(data.spotify_id) or adoptable.pop((data.title_key, "|".join(keys)), None)
+        else:
+            song = existing.get(data.natural_key)
         if song is None:
-            song = Song(
-                title_key=data.title_key, singers_key="|".join(keys), language=data.language, **values
-            )
+            song = Song(**values)
             to_create.append((song, keys))
-            existing[data.natural_key] = song
-        elif song.pk is None:
+            if data.spotify_id:
+                by_id[data.spotify_id] = song
+            else:
+                existing[data.natural_key] = song
+            continue
+        owned = _owned(song, data, values)
+        if song.pk is None:
             # The same song twice in one batch: the later values win, still one row.
-            for name, value in values.items():
+            for name, value in owned.items():
                 setattr(song, name, value)
-        elif any(getattr(song, name) != value for name, value in values.items()):
-            for name, value in values.items():
+        elif any(getattr(song, name) != value for name, value in owned.items()):
+            if "singers_key" in owned and owned["singers_key"] != song.singers_key:
+                relinked[song.pk] = keys
+            for name, value in owned.items():
                 setattr(song, name, value)
-            to_update.append(song)
-            counts.updated += 1
+            if song.pk not in to_update:
+                counts.updated += 1
+            to_update[song.pk] = song
         else:
             counts.unchanged += 1
     if to_create:
@@ -149,9 +218,18 @@ def songs_upsert(*, songs: Sequence[SongData]) -> UpsertCounts:
         # bulk_update skips auto_now: set updated_at here, since the catalogue's version
         # (catalogue.caching, what cached recommendation candidates are keyed by) reads it.
         now = timezone.now()
-        for song in to_update:
+        for song in to_update.values():
             song.updated_at = now
-        Song.objects.bulk_update(to_update, [*_FIELDS, "updated_at"])
+        Song.objects.bulk_update(list(to_update.values()), [*_FIELDS, "updated_at"])
+    if relinked:
+        Song.singers.through.objects.filter(song_id__in=relinked).delete()
+        Song.singers.through.objects.bulk_create(
+            [
+                Song.singers.through(song_id=song_id, singer_id=singers[key].id)
+                for song_id, keys in relinked.items()
+                for key in keys
+            ]
+        )
     return counts
 
 
@@ -178,6 +256,8 @@ def song_create(
     tempo: float | None = None,
     mode: int | None = None,
     tags: Sequence[str] = (),
+    spotify_id: str | None = None,
+    features: str = "measured",
 ) -> Song:
     """Create (or update) one song from plain values; ValidationError for bad values."""
     from catalogue.importing import RowError, clean_song
@@ -196,11 +276,15 @@ def song_create(
                 "tempo": tempo,
                 "mode": mode,
                 "tags": ";".join(tags),
+                "spotify_id": spotify_id,
+                "features": features,
             }
         )
     except RowError as error:
         raise ValidationError(str(error)) from error
     songs_upsert(songs=[data])
+    if data.spotify_id:
+        return Song.objects.get(spotify_id=data.spotify_id)
     title_key, singers_key, lang = data.natural_key
     return Song.objects.get(title_key=title_key, singers_key=singers_key, language=lang)
 
@@ -217,12 +301,20 @@ def listening_event_create(*, user: User, song: Song, kind: str, mood: str = "")
 
 @transaction.atomic
 def listening_event_delete(*, event: ListeningEvent) -> None:
-    """Forget one listening event (the caller has checked it is the listener's own)."""
+    """Forget one listening event (the caller has checked it is the listener's own); this
+    is also "undo" for a skip: the song is ranked as if it had never been skipped."""
     event.delete()
 
 
+@transaction.atomic
+def song_unlike(*, user: User, song: Song) -> int:
+    """Take a song off the listener's liked songs (every like of it); how many were removed."""
+    removed, _ = ListeningEvent.objects.filter(user=user, song=song, kind=ListeningEvent.Kind.LIKE).delete()
+    return removed
+
+
 def language_or_error(value: str) -> str:
-    code = language_code(value)
+    code = song_language_code(value)
     if code is None:
         raise ValidationError({"language": [f"Unknown language: {value!r}."]})
     return code

@@ -6,16 +6,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from catalogue.forms import EventForm, RecommendForm
-from catalogue.recommender import recommend
-from catalogue.selectors import listening_event_list, mood_resolve, song_get
-from catalogue.services import listening_event_create
+from catalogue.recommender import journey_steps, recommend
+from catalogue.selectors import (
+    favourite_singers_unmatched,
+    liked_song_list,
+    listening_event_get,
+    listening_event_list,
+    mood_resolve,
+    song_get,
+)
+from catalogue.services import listening_event_create, listening_event_delete, song_unlike
 
 HISTORY_PAGE_SIZE = 50
 
@@ -44,9 +51,10 @@ def recommendations(request):
             "mood": mood,
             "strategy": strategy,
             "results": results,
-            "lift_step": results[0].lift_step if results else None,
-            "target_mood": results[0].target_mood if results else None,
+            "journey": journey_steps(results) if strategy == "lift" else [],
+            "target_mood": results[-1].target_mood if results else None,
             "event_api_url": reverse("api:listening-event-list"),
+            "unmatched_singers": favourite_singers_unmatched(user=request.user),
         },
     )
 
@@ -65,10 +73,7 @@ def event_create(request):
         form.cleaned_data["kind"]
     ]
     messages.success(request, f"{verb}: {song.title}.")
-    target = form.cleaned_data["next"]
-    if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("catalogue:recommendations")
-    return redirect(target)
+    return redirect(_back(request, "catalogue:recommendations"))
 
 
 @login_required
@@ -77,3 +82,38 @@ def history(request):
     events = listening_event_list(user=request.user)
     page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "catalogue/history.html", {"page": page})
+
+
+@login_required
+@require_POST
+def event_undo(request, event_id: int):
+    """Undo a listening event (e.g. a skip by mistake); another listener's is 404."""
+    event = listening_event_get(user=request.user, event_id=event_id)
+    listening_event_delete(event=event)
+    messages.success(request, f"Undone: {event.get_kind_display()} of {event.song.title}.")
+    return redirect(_back(request, "catalogue:history"))
+
+
+@login_required
+@require_GET
+def liked(request):
+    page = Paginator(liked_song_list(user=request.user), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "catalogue/liked.html", {"page": page})
+
+
+@login_required
+@require_POST
+def unlike(request, liked_song_id: int):
+    """Unlike one of your liked songs; a song you have not liked is 404."""
+    song = song_get(song_id=liked_song_id)
+    if not song_unlike(user=request.user, song=song):
+        raise Http404("You have not liked that song.")
+    messages.success(request, f"Unliked: {song.title}.")
+    return redirect(_back(request, "catalogue:liked"))
+
+
+def _back(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return reverse(default)
+    return target

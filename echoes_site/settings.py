@@ -298,11 +298,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 MAX_IMAGE_UPLOAD_BYTES = env_int("MAX_IMAGE_UPLOAD_BYTES", 1024 * 1024)
 # Any declared body above this is refused with 413 before it is read (pages and API).
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE)
-# {sockets} becomes this host's ws:// or wss:// origin (echoes_site/middleware.py).
+# {sockets} becomes this host's ws:// or wss:// origin (echoes_site/middleware.py); the only
+# page that frames anything is the recommendations page (Spotify's player).
 CONTENT_SECURITY_POLICY = env(
     "CONTENT_SECURITY_POLICY",
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
     "media-src 'self' blob:; font-src 'self' data:; connect-src 'self'{sockets}; worker-src 'self' blob:; "
+    # Exactly one frame origin: Spotify's embedded player (catalogue.models.SPOTIFY_EMBED_ORIGIN).
+    "frame-src https://open.spotify.com; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 )
 

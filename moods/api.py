@@ -136,7 +136,6 @@ class MoodChooseApi(APIView):
     measured mood.
     """
 
-
     class InputSerializer(serializers.Serializer):
         mood = serializers.ChoiceField(choices=MOOD_LABELS, help_text="The mood I feel.")
 
@@ -152,7 +151,6 @@ class MoodChooseApi(APIView):
 
 class MoodSessionChooseApi(APIView):
     """Choose the mood of one of my sessions by hand (e.g. the live one); 404 for anyone else's."""
-
 
     InputSerializer = MoodChooseApi.InputSerializer  # the same choice, for one session
 
@@ -175,7 +173,6 @@ class MoodCorrectionCreateApi(APIView):
     later sessions are read through a personal calibration fitted on my corrections.
     404 for anyone else's session.
     """
-
 
     class InputSerializer(serializers.Serializer):
         probabilities = emotion_probabilities_field()

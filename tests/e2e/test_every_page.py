@@ -20,6 +20,7 @@ MEMBER_PAGES = [
     "/session/",
     "/catalogue/",
     "/catalogue/history/",
+    "/catalogue/liked/",
     "/compositions/",
     "/compositions/new/",
     "/moods/history/",

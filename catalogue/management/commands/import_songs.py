@@ -46,7 +46,8 @@ def write_report(command: BaseCommand, report: ImportReport) -> None:
     """Print the summary and the rejected rows (shared by load_catalogue)."""
     command.stdout.write(
         f"{report.rows} rows: {report.created} created, {report.updated} updated, "
-        f"{report.unchanged} unchanged, {report.rejected_count} rejected "
+        f"{report.unchanged} unchanged, {report.rejected_count} rejected, "
+        f"{report.merged} merged (a track id already read) "
         f"({report.rows_per_second:.0f} rows/s)"
     )
     for rejected in report.rejected[:SHOWN_REJECTIONS]:

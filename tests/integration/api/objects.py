@@ -81,6 +81,8 @@ class ObjectKind:
 OWNED_OBJECTS: dict[str, ObjectKind] = {
     "composition_id": ObjectKind(make_composition),
     "event_id": ObjectKind(make_listening_event),
+    # A song the owner liked: unliking it is the owner's alone (another listener gets 404).
+    "liked_song_id": ObjectKind(lambda owner: make_listening_event(owner).song),
     "session_id": ObjectKind(make_mood_session),
     "song_id": ObjectKind(lambda _owner: make_song(), shared=True),
 }

@@ -80,16 +80,23 @@ def test_recommendations_from_valence_and_arousal_and_language_override(listener
     assert {r["song"]["language"] for r in body["results"]} <= {"ta", "en"}
 
 
-def test_lift_steps_up_through_the_api(listener):
+def test_lift_is_a_journey_that_the_same_request_repeats(listener):
     client = client_for(listener)
-    steps, valences = [], []
-    for _ in range(3):
-        body = client.post(
-            reverse("api:recommendations"), {"mood": "sad", "strategy": "lift"}, format="json"
+
+    def ask():
+        return client.post(
+            reverse("api:recommendations"), {"mood": "sad", "strategy": "lift", "limit": 10}, format="json"
         ).json()
-        steps.append(body["lift_step"])
-        valences.append(sum(r["song"]["valence"] for r in body["results"]) / len(body["results"]))
-    assert steps == [1, 2, 3] and valences[0] < valences[1] < valences[2]
+
+    body = ask()
+    assert [s["step"] for s in body["journey"]] == [0, 1, 2, 3, 4]
+    assert body["journey"][0]["mood"] == "sad" and body["target_mood"] == body["journey"][-1]["mood"]
+    means = []
+    for step in body["journey"]:
+        songs = [r["song"]["valence"] for r in body["results"] if r["step"] == step["step"]]
+        means.append(sum(songs) / len(songs))
+    assert means == sorted(means) and means[-1] - means[0] > 0.3
+    assert ask()["results"] == body["results"]  # no hidden counter moves it
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -39,13 +41,18 @@ def test_recommendations_page_lists_songs_with_reasons_and_actions(browser):
         assert f'data-kind="{kind}"' in html
 
 
-def test_lift_page_shows_the_step(browser):
+def test_lift_page_shows_the_journey_and_a_reload_shows_the_same_playlist(browser):
     client, _ = browser
-    client.get(reverse("catalogue:recommendations"), {"mood": "sad", "strategy": "lift"})
-    html = client.get(
-        reverse("catalogue:recommendations"), {"mood": "sad", "strategy": "lift"}
-    ).content.decode()
-    assert 'data-lift-step="2"' in html
+    url = reverse("catalogue:recommendations")
+    first = client.get(url, {"mood": "sad", "strategy": "lift"}).content.decode()
+    assert 'data-journey-steps="5"' in first and "a journey in 5 steps from <strong>sad</strong>" in first
+    assert "Step 1: sad" in first and "lifting toward sad" not in first
+    again = client.get(url, {"mood": "sad", "strategy": "lift"}).content.decode()
+
+    def song_ids(html: str) -> list[str]:
+        return re.findall(r'class="song" id="song-(\d+)"', html)
+
+    assert song_ids(first) == song_ids(again) and len(song_ids(first)) == 20
 
 
 def test_like_button_records_an_event_and_returns_to_the_page(browser):
@@ -104,3 +111,24 @@ def test_admin_lists_songs_with_search_and_filters():
     html = client.get("/admin/catalogue/song/", {"q": "sid", "language__exact": "te"}).content.decode()
     assert "Srivalli" in html and "Tum Hi Ho" not in html
     assert client.get("/admin/catalogue/listeningevent/").status_code == 200
+
+
+def test_a_song_with_a_spotify_id_plays_in_the_page_and_one_without_falls_back_to_youtube(browser):
+    client, _ = browser
+    track = "3n3Ppam7vgaVa1iaRUc9Lp"
+    make_song("Kesariya", "Sid Sriram", language="te", valence=0.75, energy=0.3, spotify_id=track)
+    make_song("Srivalli", "Sid Sriram", language="te", valence=0.74, energy=0.31)
+    html = client.get(reverse("catalogue:recommendations"), {"mood": "calm"}).content.decode()
+    assert f'data-embed-url="https://open.spotify.com/embed/track/{track}"' in html
+    kesariya = html[html.index("Kesariya") : html.index("</li>", html.index("Kesariya"))]
+    assert "youtube.com" not in kesariya and "Play here" in kesariya
+    srivalli = html[html.index(">Srivalli<") : html.index("</li>", html.index(">Srivalli<"))]
+    assert "youtube.com/results?search_query=Srivalli" in srivalli and "data-embed-url" not in srivalli
+
+
+def test_the_csp_allows_exactly_the_spotify_player_as_a_frame(browser):
+    client, _ = browser
+    policy = client.get(reverse("catalogue:recommendations"))["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";") if d.strip())
+    assert directives["frame-src"] == "https://open.spotify.com"
+    assert directives["frame-ancestors"] == "'none'" and directives["script-src"] == "'self'"

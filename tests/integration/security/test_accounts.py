@@ -62,9 +62,12 @@ def test_full_width_letters_are_the_same_name_and_sign_in_ignores_case(client):
         user_register(username="\uff21\uff4e\uff4e", email="ann2@example.com", password=PASSWORD)  # "Ａｎｎ"
     with pytest.raises(ValidationError, match="already exists"):
         user_register(username="ann2", email="ANN@Example.com", password=PASSWORD)
-    assert client.post(
-        "/api/v1/auth/token/", {"username": "ANN", "password": PASSWORD}, content_type="application/json"
-    ).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/token/", {"username": "ANN", "password": PASSWORD}, content_type="application/json"
+        ).status_code
+        == 200
+    )
 
 
 def test_the_migration_renames_existing_duplicates_and_then_the_database_refuses_them():

@@ -24,10 +24,25 @@ def make_user(*, languages: list[str] | None = None, singers: list[str] | None =
 
 
 def make_song(
-    title: str, singer: str | list[str], *, language: str = "te", valence: float = 0.5, energy: float = 0.5
+    title: str,
+    singer: str | list[str],
+    *,
+    language: str = "te",
+    valence: float = 0.5,
+    energy: float = 0.5,
+    spotify_id: str | None = None,
+    features: str = "measured",
 ) -> Song:
     singers = [singer] if isinstance(singer, str) else singer
-    return song_create(title=title, singers=singers, language=language, valence=valence, energy=energy)
+    return song_create(
+        title=title,
+        singers=singers,
+        language=language,
+        valence=valence,
+        energy=energy,
+        spotify_id=spotify_id,
+        features=features,
+    )
 
 
 def make_grid(*, languages: tuple[str, ...] = ("te", "ta", "en"), per_axis: int = 5) -> list[Song]:

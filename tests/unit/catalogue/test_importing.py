@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from io import StringIO
 
@@ -19,11 +20,18 @@ SPOTIFY_HEADER = (
 )
 
 
+def spotify_id(text: str) -> str:
+    """A well-formed 22-character Spotify id, the same for the same text."""
+    digits = int(hashlib.sha256(text.encode()).hexdigest(), 16)
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    return "".join(alphabet[(digits >> (6 * i)) % 62] for i in range(22))
+
+
 def spotify_row(
     title: str, artists: str, valence="0.5", energy="0.5", tempo="120.0", mode="1", genre="pop"
 ) -> str:
     return (
-        f"id{abs(hash(title)) % 10**6},{artists},Album,{title},50,200000,False,0.5,{energy},5,-6.0,"
+        f"{spotify_id(title)},{artists},Album,{title},50,200000,False,0.5,{energy},5,-6.0,"
         f"{mode},0.05,0.1,0.0,0.1,{valence},{tempo},4,{genre}"
     )
 

@@ -8,7 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from catalogue.features import mood_to_song_space, song_to_mood_space
+from catalogue.models import Song
 from catalogue.recommender import lift_target, recommend
+from catalogue.services import SongData, songs_upsert
 from ml.mood import Mood, mood_named
 from tests.unit.catalogue.factories import make_event, make_grid, make_song, make_user
 
@@ -120,26 +122,26 @@ def test_songs_played_long_ago_come_back():
     assert top.id in ranked_ids(user, "happy", limit=5)
 
 
-def test_lift_moves_valence_up_over_successive_calls():
+def test_lift_is_a_playlist_stepping_from_the_mood_toward_the_target():
     make_grid(per_axis=7)
     user = make_user(languages=["te", "ta"])
-    means, steps = [], []
-    for _ in range(4):
-        results = recommend(user=user, mood=mood_named("sad"), strategy="lift", limit=8)
-        means.append(statistics.mean(r.song.valence for r in results))
-        steps.append(results[0].lift_step)
-    assert steps == [1, 2, 3, 4]
-    assert means == sorted(means) and means[-1] - means[0] > 0.3
-    assert all(b > a for a, b in zip(means, means[1:], strict=False))
+    journey = recommend(user=user, mood=mood_named("sad"), strategy="lift", limit=10)
+    steps = [r.lift_step for r in journey]
+    assert steps == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert len({r.song.id for r in journey}) == 10  # no song twice
+    means = [statistics.mean(r.song.valence for r in journey if r.lift_step == n) for n in range(5)]
+    assert all(b > a for a, b in zip(means, means[1:], strict=False)) and means[-1] - means[0] > 0.3
+    assert journey[0].target_mood == "sad" and journey[0].reason.startswith("meets your sad mood first")
+    assert journey[-1].reason.startswith("step 5 of 5: from sad toward")
 
 
-def test_lift_restarts_when_the_starting_mood_changes():
-    make_grid()
-    user = make_user()
-    recommend(user=user, mood=mood_named("sad"), strategy="lift", limit=3)
-    recommend(user=user, mood=mood_named("sad"), strategy="lift", limit=3)
-    restarted = recommend(user=user, mood=mood_named("angry"), strategy="lift", limit=3)
-    assert restarted[0].lift_step == 1
+def test_the_same_lift_request_gives_the_same_playlist_even_after_listening():
+    make_grid(per_axis=7)
+    user = make_user(languages=["te"])
+    first = ranked_ids(user, "sad", strategy="lift", limit=10)
+    assert ranked_ids(user, "sad", strategy="lift", limit=10) == first
+    make_event(user, Song.objects.get(pk=first[0]), "play")
+    assert ranked_ids(user, "sad", strategy="lift", limit=10) == first
 
 
 def test_lift_never_lowers_valence_of_a_happy_listener():
@@ -190,3 +192,101 @@ def test_languages_without_any_song_fall_back_to_the_others():
     user = make_user(languages=["kn"])
     results = recommend(user=user, mood=mood_named("calm"), limit=5)
     assert len(results) == 5 and {r.song.language for r in results} == {"en"}
+
+
+def test_a_favourite_singers_song_within_the_tolerance_is_on_the_first_page():
+    calm_v, calm_e = mood_to_song_space(mood_named("calm").valence, mood_named("calm").arousal)
+    # A dense catalogue, as the full import is: 60 songs of 60 singers right on the target.
+    songs_upsert(
+        songs=[
+            SongData(
+                title=f"Close {i}",
+                singers=(f"Singer {i}",),
+                language="te",
+                valence=round(calm_v + (i % 8 - 4) * 0.004, 3),
+                energy=round(calm_e + (i // 8 - 4) * 0.004, 3),
+            )
+            for i in range(60)
+        ]
+    )
+    # 0.2 from the target in song space (tolerance 0.25): a weak fit among many better ones.
+    near = make_song("Hers, near", "Shreya Ghoshal", language="te", valence=calm_v - 0.2, energy=calm_e)
+    far = make_song("His, far", "Arijit Singh", language="te", valence=calm_v - 0.2, energy=calm_e + 0.3)
+    user = make_user(languages=["te"], singers=["Shreya Ghoshal", "Arijit Singh"])
+    page = recommend(user=user, mood=mood_named("calm"), limit=10)
+    ids = [r.song.id for r in page]
+    assert near.id in ids and far.id not in ids
+    assert "you like Shreya Ghoshal" in page[ids.index(near.id)].reason
+    # Placed by its score, not forced to the top: better fits stay ahead of it.
+    assert ids.index(near.id) > 0 and page[0].mood_fit > page[ids.index(near.id)].mood_fit
+
+
+def test_favourites_take_at_most_a_quarter_of_the_page():
+    make_grid(per_axis=9)
+    names = [f"Favourite {i}" for i in range(8)]
+    for i, name in enumerate(names):
+        make_song(f"Fav song {i}", name, language="te", valence=0.6, energy=0.2 + i * 0.01)
+    user = make_user(languages=["te"], singers=names)
+    page = recommend(user=user, mood=mood_named("calm"), limit=8)
+    favourite = [r for r in page if r.song.singer_names[0] in names]
+    assert len(favourite) >= 2  # the guarantee
+    assert all(r.mood_fit > 0.5 for r in favourite)
+
+
+def test_liked_songs_come_back_after_a_rest_but_not_too_often():
+    make_grid()
+    user = make_user(languages=["te"])
+    first = recommend(user=user, mood=mood_named("happy"), limit=20)
+    for r in first[:5]:
+        make_event(user, r.song, "like", hours_ago=1)
+    again = [r.song.id for r in recommend(user=user, mood=mood_named("happy"), limit=20)]
+    came_back = [r.song.id for r in first[:5] if r.song.id in again]
+    assert 1 <= len(came_back) <= 2  # at most a tenth of the page
+    just_liked = recommend(user=user, mood=mood_named("happy"), limit=20)[0].song
+    make_event(user, just_liked, "like")
+    assert just_liked.id not in ranked_ids(user, "happy", limit=20)  # resting (30 min)
+
+
+def test_undoing_a_skip_ranks_the_song_as_before():
+    from catalogue.services import listening_event_delete
+
+    make_grid()
+    user = make_user(languages=["te"])
+    before = ranked_ids(user, "calm", limit=10)
+    skip = make_event(user, Song.objects.get(pk=before[0]), "skip", hours_ago=6)
+    assert ranked_ids(user, "calm", limit=10)[0] != before[0]
+    listening_event_delete(event=skip)
+    assert ranked_ids(user, "calm", limit=10) == before
+
+
+def test_instrumental_songs_suit_every_language():
+    make_grid(languages=("te",))
+    song = make_song("Drone", "Nobody", language="zxx", valence=0.75, energy=0.3)
+    user = make_user(languages=["te"])
+    assert song.id in ranked_ids(user, "calm", limit=10)
+
+
+def test_a_favourites_song_of_unknown_language_still_counts_but_other_unknowns_do_not():
+    make_grid(languages=("en",))
+    theirs = make_song("Anti-Hero", "Taylor Swift", language="und", valence=0.75, energy=0.3)
+    other = make_song("Someone", "Somebody", language="und", valence=0.75, energy=0.3)
+    ids = ranked_ids(make_user(languages=["en"], singers=["Taylor Swift"]), "calm", limit=10)
+    assert theirs.id in ids and other.id not in ids
+
+
+def test_a_favourite_ranking_by_score_does_not_use_up_another_favourites_place():
+    calm_v, calm_e = mood_to_song_space(mood_named("calm").valence, mood_named("calm").arousal)
+    songs_upsert(
+        songs=[
+            SongData(
+                title=f"Close {i}", singers=(f"Singer {i}",), language="te", valence=calm_v, energy=calm_e
+            )
+            for i in range(40)
+        ]
+    )
+    for i in range(3):  # right on the target: on the page by score alone
+        make_song(f"His {i}", "Arijit Singh", language="te", valence=calm_v, energy=calm_e)
+    hers = make_song("Hers", "Taylor Swift", language="te", valence=calm_v - 0.2, energy=calm_e)
+    user = make_user(languages=["te"], singers=["Arijit Singh", "Taylor Swift"])
+    ids = ranked_ids(user, "calm", limit=10)
+    assert hers.id in ids

@@ -11,6 +11,7 @@ import { apiFetch } from "./http.js";
 import { Circumplex } from "./circumplex.js";
 import { ReconnectingSocket } from "./socket.js";
 import { watchCompositions } from "./notifications.js";
+import { openPlayer } from "./spotify-player.js";
 
 const FRAME_WIDTH = 320;
 const FRAME_HEIGHT = 240;
@@ -562,14 +563,31 @@ function songItem(item) {
   reason.textContent = item.reason;
   const actions = document.createElement("div");
   actions.className = "song-actions";
-  const play = document.createElement("a");
-  play.className = "button small";
-  play.href = song.listen_url;
-  play.target = "_blank";
-  play.rel = "noopener";
-  play.textContent = "Play";
-  play.setAttribute("aria-label", `Play ${song.title} (opens a new tab)`);
-  play.addEventListener("click", () => listeningEvent(song, "play", li));
+  let play;
+  const player = document.createElement("div");
+  player.className = "player";
+  player.hidden = true;
+  if (song.embed_url) {
+    // Spotify's player in the page; "play" is recorded when it reports playback started.
+    play = document.createElement("button");
+    play.type = "button";
+    play.className = "small";
+    play.textContent = "Play here";
+    play.setAttribute("aria-label", `Play ${song.title} here`);
+    play.addEventListener("click", () =>
+      openPlayer(player, { embedUrl: song.embed_url, title: song.title }, () => listeningEvent(song, "play", li)),
+    );
+  } else {
+    // No Spotify id: a YouTube search is the fallback.
+    play = document.createElement("a");
+    play.className = "button small";
+    play.href = song.listen_url;
+    play.target = "_blank";
+    play.rel = "noopener";
+    play.textContent = "Play";
+    play.setAttribute("aria-label", `Play ${song.title} (opens a YouTube search in a new tab)`);
+    play.addEventListener("click", () => listeningEvent(song, "play", li));
+  }
   const like = document.createElement("button");
   like.type = "button";
   like.className = "small secondary";
@@ -595,7 +613,7 @@ function songItem(item) {
     }
   });
   actions.append(play, like, skip);
-  li.append(title, meta, reason, actions);
+  li.append(title, meta, reason, player, actions);
   return li;
 }
 
