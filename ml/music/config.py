@@ -30,7 +30,7 @@ MIN_TEMPO, MAX_TEMPO = 40, 240
 
 ROOT = Path(__file__).resolve().parents[2]
 WEIGHTS_DIR = ROOT / "ml" / "weights"
-DEFAULT_WEIGHTS = WEIGHTS_DIR / "music_generator.weights.h5"
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "music_phrase_generator.weights.h5"
 CACHE_DIR = ROOT / ".cache" / "music"
 DEFAULT_DATASET = CACHE_DIR / "dataset.npz"
 DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")

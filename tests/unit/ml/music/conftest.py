@@ -35,5 +35,5 @@ def tiny_arrays(tiny_pieces) -> dict[str, np.ndarray]:
 def shipped_weights() -> Path:
     from ml.music.config import DEFAULT_WEIGHTS
 
-    assert DEFAULT_WEIGHTS.is_file(), "ml/weights/music_generator.weights.h5 must be in the repository"
+    assert DEFAULT_WEIGHTS.is_file(), f"{DEFAULT_WEIGHTS} must be in the repository"
     return DEFAULT_WEIGHTS
