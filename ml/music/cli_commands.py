@@ -25,6 +25,9 @@ def _train(args: argparse.Namespace) -> int:
         sample_every=args.sample_every,
         model=args.model,
         threads=args.threads,
+        harmony_weight=args.harmony_weight,
+        init_weights=args.init_weights,
+        critic_warmup=args.critic_warmup,
     )
     result = train(cfg, export_to=Path(args.export) if args.export else None)
     print(json.dumps(result, indent=2))
@@ -139,6 +142,9 @@ def register(sub) -> None:
         help="v1 4-bar segments or v2 8-bar phrases",
     )
     p.add_argument("--threads", type=int, default=2, help="TensorFlow intra-op threads")
+    p.add_argument("--harmony-weight", type=float, default=1.0, help="weight of the harmony statistics loss")
+    p.add_argument("--init-weights", default="", help="a new run starts its generator from these weights")
+    p.add_argument("--critic-warmup", type=int, default=200, help="critic-only steps after --init-weights")
     p.set_defaults(func=_train)
 
     p = sub.add_parser("parse-corpus", help="v2: parse every folk tune and chorale to notes (slow, once)")

@@ -25,6 +25,7 @@ import numpy as np
 
 from ml.errors import InvalidMood
 from ml.mood import Mood, mood_named
+from ml.music.arrangement import ARRANGEMENTS, CHORD_STEPS
 from ml.music.config import (
     DEFAULT_WEIGHTS,
     MAX_BARS,
@@ -50,10 +51,11 @@ from ml.music.errors import (
 from ml.music.phrase import COND2_DIM
 from ml.music.phrase_generate import (
     form_plan,
+    grid_to_tokens16,
     phrase_condition,
+    phrase_grid,
     phrase_noise,
     phrases_needed,
-    tracks_to_tokens16,
 )
 from ml.music.theory import find_key, key_name, scale_pitch_classes, snap_pitch
 
@@ -72,6 +74,15 @@ MOOD_PROGRAMS: dict[str, tuple[int, int, int, int]] = {
 # Renaissance is written with the chorale condition (no Palestrina in the phrase data).
 STYLE_DENSITY_MEDIAN: dict[str, float] = {"chorale": 17.38, "renaissance": 17.38, "folk": 12.12}
 DEFAULT_CANDIDATES = 8
+
+# Arrangement steps (ml.music.arrangement) applied as shipped, per style; chosen by the
+# listener facts of the validation pieces (docs/music-eval.md).
+STYLE_ARRANGEMENT: dict[str, tuple[str, ...]] = {"chorale": (), "renaissance": (), "folk": ()}
+
+
+def arrangement_for(style: str) -> tuple[str, ...]:
+    return STYLE_ARRANGEMENT.get(style, ())
+
 
 # Keys the seed chooses from (tonic pitch classes), by mode.
 MAJOR_TONICS = (0, 2, 3, 5, 7, 9, 10)  # C D Eb F G A Bb
@@ -334,13 +345,16 @@ def generate(
     snap_to_key: bool = True,
     weights: str | Path | None = None,
     candidates: int = DEFAULT_CANDIDATES,
+    arrange: bool | tuple[str, ...] = True,
 ) -> Piece:
     """Compose a piece for a mood and style. Same arguments and seed -> same piece.
 
     The network writes `candidates` pieces in one batch (different noise, the same form
     plan); the first one whose detected mode matches the mood's valence sign and whose
     note density is on the arousal's side of the style median is kept (else the one
-    that matches most). `candidates=1, snap_to_key=False` is the network alone.
+    that matches most). `arrange` applies the style's arrangement steps
+    (`ml.music.arrangement`; a tuple of step names chooses them, False none).
+    `candidates=1, snap_to_key=False, arrange=False` is the network alone.
 
     Raises InvalidMood, InvalidStyle, InvalidBars, InvalidTempo, InvalidSeed (not a
     whole number in 0..2**32-1), InvalidCandidates (< 1), WeightsMissing, WeightsCorrupt
@@ -358,13 +372,14 @@ def generate(
     plan = form_plan(n_phrases)
     noise = np.concatenate([phrase_noise(rng, plan) for _ in range(candidates)])
     conds = np.stack([phrase_condition(mood, style, cadence) for _, cadence in plan] * candidates)
-    tracks, _ = run(noise, conds)
+    tracks, chords = run(noise, conds)
     tracks = np.asarray(tracks).reshape(candidates, n_phrases, *tracks.shape[1:])
-    rows_of = [tracks_to_tokens16(tracks[i], bars) for i in range(candidates)]
+    chords = np.asarray(chords).reshape(candidates, n_phrases, *chords.shape[1:])
+    steps = arrangement_for(style) if arrange is True else tuple(arrange or ())
     key_state = rng.bit_generator.state
     best, best_score = None, -1
-    for index in range(candidates):
-        rows = rows_of[index]
+    for index in range(candidates):  # arranged one by one: most requests stop at the first
+        rows = arranged_tokens16(tracks[index], chords[index], bars, steps)
         rng.bit_generator.state = key_state  # the key drawn does not depend on the candidate
         piece = piece_from_tokens(
             rows,
@@ -384,8 +399,23 @@ def generate(
             break
     best.info["segments"] = n_phrases
     best.info["form"] = "".join(name[0] for name, _ in plan)
+    best.info["arrangement"] = list(steps)
     best.info["mood_agreement"] = best_score
     return best
+
+
+def arranged_tokens16(
+    tracks: np.ndarray, chords: np.ndarray, bars: int, steps: tuple[str, ...]
+) -> np.ndarray:
+    """One candidate's chained phrases -> arrangement `steps` on the eighth grid -> 16-step tokens."""
+    unknown = [name for name in steps if name not in ARRANGEMENTS]
+    if unknown:
+        raise ValueError(f"unknown arrangement steps {unknown}; choose from {sorted(ARRANGEMENTS)}")
+    tokens, onsets, slots = phrase_grid(tracks, chords, bars)
+    for name in steps:
+        fn = ARRANGEMENTS[name]
+        tokens, onsets = fn(tokens, onsets, slots) if name in CHORD_STEPS else fn(tokens, onsets)
+    return grid_to_tokens16(tokens, onsets)
 
 
 def mood_agreement(piece: Piece) -> int:

@@ -9,8 +9,9 @@ keeps them two notes.
 Longer pieces have a **form** (`form_plan`): the 8-bar phrases follow the 32-bar song
 form A A B A (repeated for 64 bars); a repeated section re-uses its section's noise
 with a little fresh noise (a varied repeat) and every phrase shares a part of the
-piece's noise; open phrases (cadence condition 0) lead on to closing ones (cadence 1). A piece that needs only part of its last
-phrase keeps that phrase's first bars and its final cadence bar.
+piece's noise; open phrases (cadence condition 0) lead on to closing ones (cadence 1).
+A piece that needs only part of its last phrase keeps that phrase's first bars and its
+final cadence bar.
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ def phrase_noise(rng: np.random.Generator, plan: list[tuple[str, float]]) -> np.
     piece = rng.standard_normal(NOISE2_DIM)
     sections = {name: rng.standard_normal(NOISE2_DIM) for name in sorted({n for n, _ in plan})}
     fresh = rng.standard_normal((len(plan), NOISE2_DIM))
-    rows = [PIECE_SHARE * piece + SECTION_SHARE * sections[n] + fresh_share * f for (n, _), f in zip(plan, fresh, strict=True)]
+    rows = [
+        PIECE_SHARE * piece + SECTION_SHARE * sections[n] + fresh_share * f
+        for (n, _), f in zip(plan, fresh, strict=True)
+    ]
     return np.asarray(rows, dtype=np.float32)
 
 
@@ -118,17 +122,31 @@ def grid_to_tokens16(tokens: np.ndarray, onsets: np.ndarray) -> np.ndarray:
     return out
 
 
-def tracks_to_tokens16(tracks: np.ndarray, bars: int | None = None) -> np.ndarray:
-    """(P, tracks, 64, 66) network output of P chained phrases -> (tracks, steps) sixteenth tokens.
+def phrase_grid(
+    tracks: np.ndarray, chords: np.ndarray | None = None, bars: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(tokens, onsets, chords) on the eighth grid of P chained phrases' network output.
 
-    With `bars`, only the steps `bars_kept` keeps (the final cadence bar included).
+    tracks (P, tracks, 64, 66), chords (P, 16, 25) or None. With `bars`, only the bars
+    `bars_kept` keeps (the final cadence bar included), chords cut alike.
     """
+    from ml.music.phrase import HALF_BAR
+
     tracks = np.asarray(tracks)
-    tokens = np.concatenate(list(tracks[..., :N_TOKENS].argmax(-1)), axis=1)
-    onsets = np.concatenate(list(tracks[..., N_TOKENS] > 0.5), axis=1)
+    tokens = np.concatenate(list(tracks[..., :N_TOKENS].argmax(-1)), axis=1).astype(np.int8)
+    onsets = np.concatenate(list(tracks[..., N_TOKENS] > 0.5), axis=1).astype(np.int8)
+    slots = None if chords is None else np.concatenate(list(np.asarray(chords).argmax(-1)))
     if bars is not None:
         keep = bars_kept(bars, len(tracks))
         tokens, onsets = tokens[:, keep], onsets[:, keep]
+        if slots is not None:
+            slots = slots[keep[::HALF_BAR] // HALF_BAR]
+    return tokens, onsets, slots
+
+
+def tracks_to_tokens16(tracks: np.ndarray, bars: int | None = None) -> np.ndarray:
+    """(P, tracks, 64, 66) network output of P chained phrases -> (tracks, steps) sixteenth tokens."""
+    tokens, onsets, _ = phrase_grid(tracks, None, bars)
     return grid_to_tokens16(tokens, onsets)
 
 

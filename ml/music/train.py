@@ -40,6 +40,9 @@ class TrainConfig:
     threads: int = 2
     model: str = "segment"  # "segment" (v1, 4-bar segments) or "phrase" (v2, ml.music.phrase_train)
     cadence_weight: float = 2.0  # phrase model only
+    harmony_weight: float = 1.0  # phrase model only: match the real window's harmony statistics
+    init_weights: str = ""  # phrase model only: a new run starts its generator from these weights
+    critic_warmup: int = 200  # critic-only steps after init_weights (a fresh critic)
 
 
 def _set_threads(n: int) -> None:
@@ -228,6 +231,11 @@ def train(
     if trainer.manager.latest_checkpoint:
         trainer.ckpt.restore(trainer.manager.latest_checkpoint)
         print(f"resumed from {trainer.manager.latest_checkpoint} at step {int(trainer.step.numpy())}")
+    elif cfg.init_weights:
+        trainer.generator.load_weights(cfg.init_weights)
+        trainer.ema.load_weights(cfg.init_weights)
+        trainer.critic_warmup(np.random.default_rng(cfg.seed), cfg.critic_warmup)
+        print(f"generator from {cfg.init_weights}; {cfg.critic_warmup} critic warm-up steps")
     start_step = int(trainer.step.numpy())
     rng = np.random.default_rng(cfg.seed + start_step)  # resumable yet reproducible
     log_path = trainer.run_dir / "losses.csv"

@@ -170,3 +170,24 @@ def test_the_shipped_phrase_model_keeps_a_pulse_and_cadences():
     assert np.mean([downbeat_onset_share(p.pitches) for p in pieces]) > 0.8
     assert np.mean([barline_tie_share(p.pitches) for p in pieces]) < 0.2
     assert np.mean([ends_on_tonic(p.pitches, 3) for p in pieces]) >= 0.8
+
+
+def test_harmony_statistics_of_a_hand_made_window_in_numpy_and_in_the_generator_loss():
+    import tensorflow as tf
+
+    from ml.music.phrase_model import harmony_stats, harmony_stats_np
+
+    c, g, e, f, a = (p - PITCH_LOW for p in (48, 55, 64, 53, 57))
+    tokens = np.full((N_TRACKS, PHRASE_STEPS), REST, dtype=np.int8)
+    tokens[0, :2] = [g + 12, a + 12]  # melody G4 -> A4 over the bass C3 -> D3: parallel fifths
+    tokens[3, :2] = [c, c + 2]
+    tokens[3, 2:] = c  # then a drone on C
+    tokens[1, :] = e + 12
+    tokens[2, :] = f  # alto and tenor hold E4 and F3: all four voices sound at steps 0 and 1
+    chords = np.zeros(N_CHORD_SLOTS, dtype=np.int8)
+    chords[8:] = 7  # one change, C major -> G major
+    expected = [(PHRASE_STEPS - 1) / PHRASE_STEPS, 1 / (N_CHORD_SLOTS - 1), 2 / PHRASE_STEPS, 1.0]
+    np.testing.assert_allclose(harmony_stats_np(tokens, chords), expected, rtol=1e-6)
+    p = tf.one_hot(tokens[None].astype(np.int32), N_TOKENS)
+    ch = tf.one_hot(chords[None].astype(np.int32), N_CHORDS)
+    np.testing.assert_allclose(harmony_stats(p, ch).numpy()[0], expected, rtol=1e-5)
