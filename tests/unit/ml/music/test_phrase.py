@@ -118,7 +118,7 @@ def test_phrase_arrays_have_the_documented_shapes(tiny_phrases):
     assert (same[held]).all()  # a held step continues the pitch before it
 
 
-def test_two_phrase_training_steps_export_weights_generate_loads(tiny_phrases, tmp_path):
+def test_phrase_training_logs_checkpoints_resumes_exports_and_generate_loads(tiny_phrases, tmp_path):
     from ml.music import generate
     from ml.music.train import TrainConfig, train
 
@@ -131,15 +131,25 @@ def test_two_phrase_training_steps_export_weights_generate_loads(tiny_phrases, t
         sample_every=0,
         log_every=1,
         threads=1,
-        model="phrase",
     )
     weights = tmp_path / "phrase.weights.h5"
     result = train(cfg, data=tiny_phrases, export_to=weights, progress=False)
-    assert result["steps"] == 2 and np.isfinite(result["cadence_loss"])
+    assert (
+        result["steps"] == 2 and np.isfinite(result["cadence_loss"]) and np.isfinite(result["harmony_loss"])
+    )
     with (tmp_path / "run" / "losses.csv").open() as fh:
-        assert "cadence_loss" in next(csv.reader(fh))
+        header = next(csv.reader(fh))
+        assert {"cadence_loss", "harmony_loss", "parallels"} <= set(header)
+    cfg.max_steps = 3
+    assert train(cfg, data=tiny_phrases, export_to=weights, progress=False)["steps"] == 3  # resumed
+    with (tmp_path / "run" / "losses.csv").open() as fh:
+        assert [row[0] for row in csv.reader(fh)][1:] == ["1", "2", "3"]
     piece = generate(mood="sad", style="folk", bars=12, seed=4, weights=weights)
     assert piece.pitches.shape == (4, 12 * 16) and piece.info["segments"] == 2
+    # a new run can start from exported weights with a fresh critic
+    warm = TrainConfig(**{**cfg.__dict__, "run_dir": str(tmp_path / "warm"), "max_steps": 1})
+    warm.init_weights, warm.critic_warmup = str(weights), 1
+    assert train(warm, data=tiny_phrases, export_to=None, progress=False)["steps"] == 1
 
 
 def test_phrase_generator_output_shapes():
