@@ -31,7 +31,7 @@ import numpy as np
 from ml.music.config import N_PITCHES, PITCH_LOW, REST
 from ml.music.phrase import GRID_PER_QUARTER, HALF_BAR, NO_CHORD, chord_pcs, rasterise
 
-BASS_RANGE = (38 - PITCH_LOW, 55 - PITCH_LOW)  # D2..G3, as the harmonisation rule writes
+BASS_RANGE = (33 - PITCH_LOW, 57 - PITCH_LOW)  # A1..A3: where a chorale bass moves
 
 
 def grid_notes(tokens_row: np.ndarray, onsets_row: np.ndarray) -> list[tuple[int, int, int]]:
