@@ -75,9 +75,14 @@ MOOD_PROGRAMS: dict[str, tuple[int, int, int, int]] = {
 STYLE_DENSITY_MEDIAN: dict[str, float] = {"chorale": 17.38, "renaissance": 17.38, "folk": 12.12}
 DEFAULT_CANDIDATES = 8
 
-# Arrangement steps (ml.music.arrangement) applied as shipped, per style; chosen by the
-# listener facts of the validation pieces (docs/music-eval.md).
-STYLE_ARRANGEMENT: dict[str, tuple[str, ...]] = {"chorale": (), "renaissance": (), "folk": ()}
+# Arrangement steps (ml.music.arrangement) applied as shipped, per style, chosen by the
+# listener facts (docs/music-eval.md): chorale voices follow the network's own chords and
+# avoid parallels; folk is accompanied by the rule its training accompaniment came from.
+STYLE_ARRANGEMENT: dict[str, tuple[str, ...]] = {
+    "chorale": ("follow_chords", "avoid_parallels"),
+    "renaissance": ("follow_chords", "avoid_parallels"),
+    "folk": ("reharmonise",),
+}
 
 
 def arrangement_for(style: str) -> tuple[str, ...]:

@@ -146,10 +146,6 @@ def test_phrase_training_logs_checkpoints_resumes_exports_and_generate_loads(tin
         assert [row[0] for row in csv.reader(fh)][1:] == ["1", "2", "3"]
     piece = generate(mood="sad", style="folk", bars=12, seed=4, weights=weights)
     assert piece.pitches.shape == (4, 12 * 16) and piece.info["segments"] == 2
-    # a new run can start from exported weights with a fresh critic
-    warm = TrainConfig(**{**cfg.__dict__, "run_dir": str(tmp_path / "warm"), "max_steps": 1})
-    warm.init_weights, warm.critic_warmup = str(weights), 1
-    assert train(warm, data=tiny_phrases, export_to=None, progress=False)["steps"] == 1
 
 
 def test_phrase_generator_output_shapes():
