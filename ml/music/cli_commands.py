@@ -1,4 +1,4 @@
-"""Sub-commands train, generate and evaluate (kept apart so build-dataset stays light)."""
+"""Sub-commands parse-corpus, build-phrases, train, generate and evaluate."""
 
 from __future__ import annotations
 
