@@ -40,8 +40,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from ml.music import generate, midi_bytes, piano_roll_png, render_audio, to_midi
-    from ml.music.config import COND_DIM, NOISE_DIM
-    from ml.music.generate import condition_for, load_generator, resolve_mood
+    from ml.music.generate import load_generator, resolve_mood
 
     rows = []
     t0 = time.perf_counter()
@@ -49,20 +48,16 @@ def main() -> int:
     rows.append(
         ("load generator (first call: build, load weights, trace)", (time.perf_counter() - t0) * 1000, None)
     )
-    if run.phrase:  # v2: one 8-bar phrase per piece
-        from ml.music.phrase_generate import phrase_condition
-        from ml.music.phrase_model import NOISE2_DIM
+    from ml.music.phrase_generate import phrase_condition
+    from ml.music.phrase_model import NOISE2_DIM
 
-        cond1 = phrase_condition(resolve_mood("calm"), "folk")[None]
-        noise1 = np.random.default_rng(0).standard_normal((1, NOISE2_DIM)).astype(np.float32)
-    else:  # v1: two 4-bar segments per piece
-        cond1 = np.repeat(condition_for(resolve_mood("calm"), "folk")[None], 2, axis=0)
-        noise1 = np.random.default_rng(0).standard_normal((2, NOISE_DIM)).astype(np.float32)
+    cond1 = phrase_condition(resolve_mood("calm"), "folk")[None]  # one 8-bar phrase per piece
+    noise1 = np.random.default_rng(0).standard_normal((1, NOISE2_DIM)).astype(np.float32)
     cond16 = np.repeat(cond1[:1], 16 * len(cond1), axis=0)
     noise16 = np.random.default_rng(0).standard_normal((len(cond16), noise1.shape[1])).astype(np.float32)
-    w, c = measure(lambda: run(noise1, cond1).numpy(), args.repeats)
+    w, c = measure(lambda: run(noise1, cond1)[0].numpy(), args.repeats)
     rows.append((f"network, 1 piece of 8 bars ({len(cond1)} network sample(s)), tf.function", w, c))
-    w, c = measure(lambda: run(noise16, cond16).numpy(), args.repeats)
+    w, c = measure(lambda: run(noise16, cond16)[0].numpy(), args.repeats)
     rows.append(("network, batch of 16 pieces of 8 bars, per piece", w / 16, c / 16))
     w, c = measure(
         lambda: generate(mood="calm", style="folk", bars=8, seed=1, weights=args.weights), args.repeats
@@ -80,21 +75,27 @@ def main() -> int:
         rows.append((f"`render_audio()` 30 s of music to {fmt} ({30_000 / w:.0f}x real time)", w, c))
 
     if not args.skip_train:
-        from ml.music.train import TrainConfig, Trainer
+        from ml.music.phrase import COND2_DIM, N_CHORD_SLOTS, N_CHORDS, PHRASE_STEPS
+        from ml.music.phrase_train import PhraseTrainer
+        from ml.music.train import TrainConfig
 
         rng = np.random.default_rng(0)
+        n = 512
+        cond = np.zeros((n, COND2_DIM), np.float32)
+        cond[:, :3] = rng.uniform(-1, 1, (n, 3))
+        cond[np.arange(n), 3 + rng.integers(0, COND2_DIM - 3, n)] = 1.0
         data = {
-            "train_tokens": rng.integers(0, 65, (512, 4, 64)).astype(np.int8),
-            "train_cond": np.concatenate(
-                [rng.uniform(-1, 1, (512, 2)), np.eye(COND_DIM - 2)[rng.integers(0, COND_DIM - 2, 512)]],
-                axis=1,
-            ).astype(np.float32),
+            "train_tokens": rng.integers(0, 65, (n, 4, PHRASE_STEPS)).astype(np.int8),
+            "train_onsets": rng.integers(0, 2, (n, 4, PHRASE_STEPS)).astype(np.int8),
+            "train_chords": rng.integers(0, N_CHORDS, (n, N_CHORD_SLOTS)).astype(np.int8),
+            "train_cond": cond,
+            "train_density": rng.uniform(4, 20, n).astype(np.float32),
         }
-        trainer = Trainer(
-            TrainConfig(dataset="", run_dir="/tmp/music_bench_run", batch_size=32, n_critic=3), data
+        trainer = PhraseTrainer(
+            TrainConfig(dataset="", run_dir="/tmp/music_bench_run", batch_size=32, n_critic=2), data
         )
         w, c = measure(lambda: trainer.train_step(rng), max(5, args.repeats // 3))
-        rows.append(("one training iteration (batch 32: 3 critic steps with GP + 1 generator step)", w, c))
+        rows.append(("one training iteration (batch 32: 2 critic steps with GP + 1 generator step)", w, c))
 
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; 2 cores shared")

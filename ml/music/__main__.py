@@ -1,4 +1,4 @@
-"""`python -m ml.music build-dataset|train|generate|evaluate` (see ml.music.cli)."""
+"""`python -m ml.music parse-corpus|build-phrases|train|generate|evaluate` (see ml.music.cli)."""
 
 from ml.music.cli import main
 

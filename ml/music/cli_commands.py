@@ -1,4 +1,4 @@
-"""Sub-commands train, generate and evaluate (kept apart so build-dataset stays light)."""
+"""Sub-commands parse-corpus, build-phrases, train, generate and evaluate."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ml.music.config import CACHE_DIR, DEFAULT_DATASET, DEFAULT_WEIGHTS
+from ml.music.config import CACHE_DIR, DEFAULT_WEIGHTS
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -23,8 +23,10 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         checkpoint_minutes=args.checkpoint_minutes,
         sample_every=args.sample_every,
-        model=args.model,
         threads=args.threads,
+        harmony_weight=args.harmony_weight,
+        init_weights=args.init_weights,
+        critic_warmup=args.critic_warmup,
     )
     result = train(cfg, export_to=Path(args.export) if args.export else None)
     print(json.dumps(result, indent=2))
@@ -83,27 +85,26 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from ml.music.evaluate import markdown_table, run
-
-    results = run(
-        Path(args.dataset),
-        args.weights or None,
-        args.seeds,
-        Path(args.json) if args.json else None,
-        Path(args.markdown) if args.markdown else None,
-    )
-    print(markdown_table(results))
-    return 0
-
-
-def _evaluate_facts(args: argparse.Namespace) -> int:
     from ml.music.evaluate import listener_evaluation, listener_markdown
 
     models = {}
     for spec in args.model:
         name, _, path = spec.partition("=")
         models[name] = path or None
-    results = listener_evaluation(Path(args.phrases), models, seeds=args.seeds)
+    from ml.music.evaluate import FACT_STYLES, VARIANTS
+
+    variants = dict(VARIANTS)
+    for spec in args.arrange:  # extra as-shipped variants with other arrangement steps
+        steps = tuple(s for s in spec.split("+") if s)
+        variants["shipped, arrangement " + ("+".join(steps) or "none")] = {"arrange": steps}
+    models = models or {"shipped": None}
+    results = listener_evaluation(
+        Path(args.phrases),
+        models,
+        seeds=args.seeds,
+        variants=variants,
+        styles=tuple(args.style or FACT_STYLES),
+    )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=2))
@@ -117,7 +118,7 @@ def _evaluate_facts(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     """Add the train/generate/evaluate sub-parsers."""
     p = sub.add_parser("train", help="train the WGAN-GP (resumes from --run-dir)")
-    p.add_argument("--dataset", default=str(DEFAULT_DATASET))
+    p.add_argument("--dataset", default=str(CACHE_DIR / "phrases.npz"), help="from build-phrases")
     p.add_argument("--run-dir", default=str(CACHE_DIR / "run"))
     p.add_argument(
         "--export", default=str(DEFAULT_WEIGHTS), help="where the EMA generator weights go ('' = nowhere)"
@@ -127,18 +128,15 @@ def register(sub) -> None:
     )
     p.add_argument("--max-steps", type=int, default=100_000)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--n-critic", type=int, default=3)
+    p.add_argument("--n-critic", type=int, default=2)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-minutes", type=float, default=4.0)
     p.add_argument("--sample-every", type=int, default=250)
-    p.add_argument(
-        "--model",
-        choices=("segment", "phrase"),
-        default="segment",
-        help="v1 4-bar segments or v2 8-bar phrases",
-    )
     p.add_argument("--threads", type=int, default=2, help="TensorFlow intra-op threads")
+    p.add_argument("--harmony-weight", type=float, default=1.0, help="weight of the harmony statistics loss")
+    p.add_argument("--init-weights", default="", help="a new run starts its generator from these weights")
+    p.add_argument("--critic-warmup", type=int, default=200, help="critic-only steps after --init-weights")
     p.set_defaults(func=_train)
 
     p = sub.add_parser("parse-corpus", help="v2: parse every folk tune and chorale to notes (slow, once)")
@@ -167,15 +165,7 @@ def register(sub) -> None:
     p.add_argument("--soundfont", default="")
     p.set_defaults(func=_generate)
 
-    p = sub.add_parser("evaluate", help="objective evaluation on the validation pieces")
-    p.add_argument("--dataset", default=str(DEFAULT_DATASET))
-    p.add_argument("--weights", default="")
-    p.add_argument("--seeds", type=int, default=10, help="pieces per style and mood for mood control")
-    p.add_argument("--json", default=str(CACHE_DIR / "eval.json"))
-    p.add_argument("--markdown", default=str(CACHE_DIR / "eval.md"))
-    p.set_defaults(func=_evaluate)
-
-    p = sub.add_parser("evaluate-facts", help="listener facts of 8-bar pieces: real vs Markov vs models")
+    p = sub.add_parser("evaluate", help="listener facts on the validation tunes: real vs Markov vs models")
     p.add_argument("--phrases", default=str(CACHE_DIR / "phrases.npz"))
     p.add_argument(
         "--model",
@@ -184,6 +174,13 @@ def register(sub) -> None:
         help="NAME=WEIGHTS (repeatable); NAME= alone means the shipped weights",
     )
     p.add_argument("--seeds", type=int, default=10, help="pieces per style and mood")
+    p.add_argument(
+        "--arrange",
+        action="append",
+        default=[],
+        help="an extra as-shipped variant with these arrangement steps, joined by + ('' = none); repeatable",
+    )
+    p.add_argument("--style", action="append", default=[], help="only these styles (repeatable)")
     p.add_argument("--json", default=str(CACHE_DIR / "facts.json"))
     p.add_argument("--markdown", default=str(CACHE_DIR / "facts.md"))
-    p.set_defaults(func=_evaluate_facts)
+    p.set_defaults(func=_evaluate)

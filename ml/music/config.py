@@ -1,8 +1,8 @@
-"""Fixed shapes and vocabularies of the music model (shared by data, model and generation).
+"""Fixed shapes and vocabularies of the music (shared by data, model, generation, metrics).
 
-A *segment* is what the network sees: 4 tracks x 4 bars x 16 steps (sixteenth notes in
-4/4), each track monophonic, each step one token: a pitch index 0..N_PITCHES-1
-(MIDI PITCH_LOW + index) or REST.
+A piece is 4 monophonic tracks on the product's grid of 16 steps per 4/4 bar, each step
+one token: a pitch index 0..N_PITCHES-1 (MIDI PITCH_LOW + index) or REST. The network
+writes on an eighth-note grid with onsets (`ml.music.phrase`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from pathlib import Path
 TRACKS: tuple[str, ...] = ("melody", "alto", "tenor", "bass")
 N_TRACKS = len(TRACKS)
 STEPS_PER_BAR = 16
-BARS_PER_SEGMENT = 4
-SEGMENT_STEPS = STEPS_PER_BAR * BARS_PER_SEGMENT
 PITCH_LOW = 28  # E1; with N_PITCHES=64 the range is E1..G6, covering every voice here
 N_PITCHES = 64
 REST = N_PITCHES  # token of a silent step
@@ -21,16 +19,14 @@ N_TOKENS = N_PITCHES + 1
 
 # The styles are the sub-corpora the dataset is built from (see ml.music.corpus).
 STYLES: tuple[str, ...] = ("chorale", "renaissance", "folk")
-# Conditioning vector: valence, arousal, one-hot style.
+# The Markov baseline's condition: valence, arousal, one-hot style.
 COND_DIM = 2 + len(STYLES)
-NOISE_DIM = 64
 
 MIN_BARS, MAX_BARS = 1, 64
 MIN_TEMPO, MAX_TEMPO = 40, 240
 
 ROOT = Path(__file__).resolve().parents[2]
 WEIGHTS_DIR = ROOT / "ml" / "weights"
-DEFAULT_WEIGHTS = WEIGHTS_DIR / "music_generator.weights.h5"
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "music_phrase_generator.weights.h5"
 CACHE_DIR = ROOT / ".cache" / "music"
-DEFAULT_DATASET = CACHE_DIR / "dataset.npz"
 DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")

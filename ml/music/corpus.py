@@ -1,101 +1,27 @@
-"""music21's bundled corpus -> per-piece token arrays (4 monophonic tracks, 16 steps per bar).
+"""music21's bundled corpus: where it is, how four-part scores are read, how folk tunes
+are accompanied (used by `ml.music.notes` and `ml.music.phrase`).
 
-Three styles, each a sub-corpus that ships inside the music21 wheel:
-
-- ``chorale``: Bach's four-part chorales (S, A, T, B as they are written).
-- ``renaissance``: Palestrina's masses (soprano, alto, the lowest tenor, bass of 4-6
-  voices), note values halved as modern editions print them (4/2 -> 4/4).
-- ``folk``: Essen folk songs (monophonic, 2/4 and 4/4). The three lower tracks are a
-  rule-based harmonisation (one diatonic triad per half bar chosen to cover the melody,
-  root in the bass, close voicing), because the corpus has no accompaniment. Documented
-  in the model card: the folk accompaniment the GAN learns is this rule's.
-
-Only pieces whose bar is 2 or 4 quarter notes long (after scaling) are kept, so that
-a grid bar of 16 sixteenths is one 4/4 bar or two 2/4 bars; pick-up bars are dropped.
+Folk tunes are monophonic; their alto, tenor and bass come from `harmonise`, a rule
+(one diatonic triad per half bar chosen to cover the melody, root in the bass, close
+voicing), because the corpus has no accompaniment. Documented in the model card: the
+folk accompaniment the GAN learns is this rule's, and the shipped arrangement can
+re-apply it to a generated melody (`ml.music.arrangement.reharmonise`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ml.music.config import N_PITCHES, N_TRACKS, PITCH_LOW, REST, STEPS_PER_BAR
 from ml.music.theory import find_key
-
-STEPS_PER_QUARTER = STEPS_PER_BAR // 4
-
-# Which corpus files make each style (fixed lists so that every build is the same).
-ESSEN_FILES: tuple[str, ...] = ("han1.abc", "han2.abc", "kinder0.abc", "altdeu10.abc")
-PALESTRINA_EVERY = 4  # every 4th Palestrina file keeps parsing time reasonable on 2 cores
-
-
-@dataclass
-class ParsedPiece:
-    """One piece as 4 token rows (see ml.music.config) plus where it came from."""
-
-    piece_id: str
-    style: str
-    tokens: np.ndarray  # (N_TRACKS, n_steps) int8
-    meta: dict = field(default_factory=dict)
 
 
 def corpus_root() -> Path:
     import music21
 
     return Path(music21.__file__).parent / "corpus"
-
-
-def corpus_tasks(
-    styles: Iterable[str] = ("chorale", "renaissance", "folk"), limit: int | None = None
-) -> list[tuple[str, str]]:
-    """(style, path) parse tasks for the chosen styles; `limit` keeps the first few per style."""
-    root = corpus_root()
-    tasks: list[tuple[str, str]] = []
-    for style in styles:
-        if style == "chorale":
-            paths = sorted(
-                p
-                for p in (root / "bach").iterdir()
-                if p.suffix in (".mxl", ".xml", ".krn") and p.name.startswith("bwv")
-            )
-        elif style == "renaissance":
-            paths = sorted((root / "palestrina").glob("*.krn"))[::PALESTRINA_EVERY]
-        elif style == "folk":
-            paths = [root / "essenFolksong" / name for name in ESSEN_FILES]
-        else:
-            raise ValueError(f"unknown style {style!r}")
-        if limit is not None:
-            paths = paths[:limit]
-        tasks.extend((style, str(p)) for p in paths)
-    return tasks
-
-
-def _fold(pitch: int) -> int:
-    """Move a MIDI pitch by octaves into the model's range."""
-    while pitch < PITCH_LOW:
-        pitch += 12
-    while pitch >= PITCH_LOW + N_PITCHES:
-        pitch -= 12
-    return pitch
-
-
-def notes_to_tokens(voices: list[list[tuple[float, float, int]]], n_steps: int) -> np.ndarray:
-    """Rasterise (start_ql, dur_ql, midi) lists into (N_TRACKS, n_steps) tokens."""
-    tokens = np.full((N_TRACKS, n_steps), REST, dtype=np.int8)
-    for track, notes in enumerate(voices):
-        for start, dur, midi in sorted(notes):
-            s = int(round(start * STEPS_PER_QUARTER))
-            e = int(round((start + dur) * STEPS_PER_QUARTER))
-            if e <= 0 or s >= n_steps:
-                continue
-            s, e = max(s, 0), min(max(e, s + 1), n_steps)
-            tokens[track, s:e] = _fold(int(midi)) - PITCH_LOW
-    return tokens
 
 
 # --- harmonisation of monophonic tunes -------------------------------------------------
@@ -173,22 +99,7 @@ def harmonise(
     return [alto, tenor, bass]
 
 
-# --- music21 scores -> pieces ---------------------------------------------------------
-
-
-def _part_notes(part, scale: float, grid_start: float, lowest: bool) -> list[tuple[float, float, int]]:
-    notes = []
-    for element in part.flatten().notes:
-        pitches = [p.midi for p in element.pitches]
-        if not pitches:
-            continue
-        midi = min(pitches) if lowest else max(pitches)
-        start = float(element.offset) * scale - grid_start
-        dur = float(element.duration.quarterLength) * scale
-        if dur <= 0 or start < 0:
-            continue
-        notes.append((start, dur, midi))
-    return notes
+# --- four-part scores ------------------------------------------------------------------
 
 
 _VOICE_NAMES = (
@@ -214,88 +125,3 @@ def _satb(parts: list) -> list | None:
         # first soprano/alto, last tenor/bass: outer voices of the texture
         chosen.append(matches[0] if index < 2 else matches[-1])
     return chosen
-
-
-def score_to_piece(score, style: str, piece_id: str, scale: float = 1.0) -> ParsedPiece | None:
-    """A music21 score -> ParsedPiece, or None when it does not fit (meter, voices)."""
-    from music21 import meter
-
-    parts = list(score.parts)
-    if not parts:
-        return None
-    signatures = list(parts[0].recurse().getElementsByClass(meter.TimeSignature))
-    if not signatures:
-        return None
-    bar_ql = float(signatures[0].barDuration.quarterLength) * scale
-    if any(float(ts.barDuration.quarterLength) * scale != bar_ql for ts in signatures):
-        return None  # meter changes inside the piece
-    if bar_ql not in (2.0, 4.0):
-        return None
-    grid_start = None
-    for measure in parts[0].getElementsByClass("Measure"):
-        if abs(float(measure.duration.quarterLength) * scale - bar_ql) < 1e-6:
-            grid_start = float(measure.offset) * scale
-            break
-    if grid_start is None:
-        return None
-    length = float(parts[0].highestTime) * scale - grid_start
-    if len(parts) == 1:
-        melody = _part_notes(parts[0], scale, grid_start, lowest=False)
-        if len(melody) < 8:
-            return None
-        voices = [melody, *harmonise(melody, length)]
-    elif len(parts) >= 4:
-        chosen = _satb(parts)
-        if chosen is None:
-            return None
-        voices = [_part_notes(p, scale, grid_start, lowest=(i == 3)) for i, p in enumerate(chosen)]
-    else:
-        return None
-    n_steps = int(length * STEPS_PER_QUARTER) // STEPS_PER_BAR * STEPS_PER_BAR
-    if n_steps < STEPS_PER_BAR * 4:
-        return None
-    tokens = notes_to_tokens(voices, n_steps)
-    return ParsedPiece(
-        piece_id=piece_id, style=style, tokens=tokens, meta={"bar_ql": bar_ql, "parts": len(parts)}
-    )
-
-
-def parse_task(task: tuple[str, str]) -> list[ParsedPiece]:
-    """Parse one corpus file into pieces (an Essen file holds hundreds of tunes)."""
-    from music21 import converter, stream
-
-    style, path = task
-    scale = 0.5 if style == "renaissance" else 1.0
-    try:
-        parsed = converter.parse(path)
-    except Exception:  # a corpus file music21 cannot read is skipped, not fatal
-        return []
-    scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
-    pieces = []
-    for index, score in enumerate(scores):
-        piece_id = f"{style}:{Path(path).name}" + (f"#{index}" if len(scores) > 1 else "")
-        try:
-            piece = score_to_piece(score, style, piece_id, scale=scale)
-        except Exception:  # malformed tune inside a collection: skip that tune only
-            piece = None
-        if piece is not None:
-            pieces.append(piece)
-    return pieces
-
-
-def parse_task_cached(task: tuple[str, str], cache_dir: Path | None) -> list[ParsedPiece]:
-    """parse_task with a per-file pickle cache, so a rebuild does not reparse."""
-    if cache_dir is None:
-        return parse_task(task)
-    key = hashlib.sha1(f"v1|{task[0]}|{task[1]}".encode()).hexdigest()[:16]
-    path = Path(cache_dir) / f"{task[0]}_{Path(task[1]).stem}_{key}.pkl"
-    if path.exists():
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    pieces = parse_task(task)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump(pieces, fh)
-    tmp.replace(path)
-    return pieces

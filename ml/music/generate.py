@@ -1,17 +1,17 @@
-"""Generation: validated request -> generator (lazy, cached, tf.function) -> post-processing -> Piece.
+"""Generation: validated request -> phrase generator (lazy, cached, tf.function) -> Piece.
 
 What the network does and what post-processing does (also in the model card):
 
-- the **network** gets valence, arousal and style as its condition and writes 4-bar
-  segments in a key normalised to C; longer pieces are several segments whose noise
-  vectors share a common part (so they sound related);
-- **post-processing** takes the most probable token per step, merges repeated steps
-  into held notes, drops one-step blips (a single sixteenth between two other notes
-  is absorbed by the note before it), quantises notes to the eighth-note grid,
-  optionally snaps every pitch to the scale of the key found in the mode the mood asks
-  for (major for valence >= 0, minor below), and transposes the piece to a key picked
-  by the seed. Tempo follows arousal unless given. Of 8 candidates written in one
-  batch, the first whose mode and note density agree with the mood is kept.
+- the **network** (`ml.music.phrase_model`) gets valence, arousal, style and a cadence
+  flag as its condition and writes whole 8-bar phrases, chords first, in a key
+  normalised to C, on an eighth-note grid with an onset per step; a longer piece is a
+  chain of phrases with a form (`ml.music.phrase_generate.form_plan`: A A B A, repeats
+  re-using their section's noise, open phrases leading on to closing ones);
+- **post-processing** (as shipped): the most probable pitch per step, the onsets
+  thresholded at 0.5; optionally every pitch snapped to the scale of the key found in
+  the mode the mood asks for (major for valence >= 0, minor below); the piece moved to a
+  tonic picked by the seed. Tempo follows arousal unless given. Of 8 candidates written
+  in one batch, the first whose mode and note density agree with the mood is kept.
 """
 
 from __future__ import annotations
@@ -25,18 +25,16 @@ import numpy as np
 
 from ml.errors import InvalidMood
 from ml.mood import Mood, mood_named
+from ml.music.arrangement import ARRANGEMENTS, CHORD_STEPS
 from ml.music.config import (
-    BARS_PER_SEGMENT,
     DEFAULT_WEIGHTS,
     MAX_BARS,
     MAX_TEMPO,
     MIN_BARS,
     MIN_TEMPO,
     N_PITCHES,
-    NOISE_DIM,
     PITCH_LOW,
     REST,
-    SEGMENT_STEPS,
     STEPS_PER_BAR,
     STYLES,
     TRACKS,
@@ -50,6 +48,15 @@ from ml.music.errors import (
     WeightsCorrupt,
     WeightsMissing,
 )
+from ml.music.phrase import COND2_DIM
+from ml.music.phrase_generate import (
+    form_plan,
+    grid_to_tokens16,
+    phrase_condition,
+    phrase_grid,
+    phrase_noise,
+    phrases_needed,
+)
 from ml.music.theory import find_key, key_name, scale_pitch_classes, snap_pitch
 
 # General MIDI programs (0-based) per mood for melody, alto, tenor, bass.
@@ -62,10 +69,26 @@ MOOD_PROGRAMS: dict[str, tuple[int, int, int, int]] = {
     "angry": (61, 57, 57, 58),  # brass, trombones, tuba
     "anxious": (68, 44, 44, 43),  # oboe over tremolo strings
 }
-# Median note density (onsets per bar, all tracks) of each style's segments in the
-# dataset build (dataset.npz "style_density_median"): arousal 0 sits here.
-STYLE_DENSITY_MEDIAN: dict[str, float] = {"chorale": 15.25, "renaissance": 9.0, "folk": 8.75}
+# Median note density (onsets per bar, all tracks, in the product's 16-step grid) of each
+# style's 8-bar training windows (`python -m ml.music evaluate`): arousal 0 sits here.
+# Renaissance is written with the chorale condition (no Palestrina in the phrase data).
+STYLE_DENSITY_MEDIAN: dict[str, float] = {"chorale": 17.38, "renaissance": 17.38, "folk": 12.12}
 DEFAULT_CANDIDATES = 8
+
+# Arrangement steps (ml.music.arrangement) applied as shipped, per style, chosen by the
+# listener facts (docs/music-eval.md): chorale voices follow the network's own chords,
+# avoid parallels and keep sounding; folk is accompanied by the rule its training
+# accompaniment came from (not yet measured against the folk validation tunes).
+STYLE_ARRANGEMENT: dict[str, tuple[str, ...]] = {
+    "chorale": ("follow_chords", "avoid_parallels", "fill_rests"),
+    "renaissance": ("follow_chords", "avoid_parallels", "fill_rests"),
+    "folk": ("reharmonise",),
+}
+
+
+def arrangement_for(style: str) -> tuple[str, ...]:
+    return STYLE_ARRANGEMENT.get(style, ())
+
 
 # Keys the seed chooses from (tonic pitch classes), by mode.
 MAJOR_TONICS = (0, 2, 3, 5, 7, 9, 10)  # C D Eb F G A Bb
@@ -163,21 +186,6 @@ def tempo_for(mood: Mood) -> int:
     return int(round(100 + 40 * mood.arousal))
 
 
-def condition_for(mood: Mood, style: str) -> np.ndarray:
-    """The network's condition for a mood, scaled to the training labels' +-1.
-
-    Valence: the prototypes' +-0.6 -> +-1. Arousal is divided by 0.35 so that even the
-    mildest prototype (happy, 0.35) asks for the far end of the density ranking: the
-    post-processed output is sparser than the data, and this measured better (68 -> 76 %
-    arousal agreement in the evaluation).
-    """
-    from ml.music.dataset import make_cond
-
-    valence = float(np.clip(mood.valence / 0.6, -1, 1))
-    arousal = float(np.clip(mood.arousal / 0.35, -1, 1))
-    return make_cond(valence, arousal, style)
-
-
 # --- the generator, loaded once per process -------------------------------------------
 
 _LOCK = threading.Lock()
@@ -185,11 +193,9 @@ _CACHE: dict[str, object] = {}
 
 
 def load_generator(weights: str | Path | None = None):
-    """The generator as a tf.function (noise, cond) -> probabilities, loaded once per path.
+    """The phrase generator as a tf.function (noise, cond) -> (tracks, chords), loaded once per path.
 
-    Weights whose JSON summary says ``"representation": "phrase"`` are the v2 phrase
-    model (`ml.music.phrase_model`); its function returns the tracks (B, 4, 64, 66).
-    The function's ``phrase`` attribute tells which one was loaded.
+    tracks: (B, 4, 64, 66) pitch probabilities + onset per eighth; chords: (B, 16, 25).
     """
     path = Path(weights) if weights else DEFAULT_WEIGHTS
     key = str(path.resolve())
@@ -207,50 +213,33 @@ def load_generator(weights: str | Path | None = None):
             )
         import tensorflow as tf
 
-        from ml.music.phrase_generate import is_phrase_weights
+        from ml.music.phrase_model import NOISE2_DIM, build_phrase_generator
 
-        phrase = is_phrase_weights(path)
-        if phrase:
-            from ml.music.phrase_model import NOISE2_DIM, build_phrase_generator
-
-            model, noise_dim = build_phrase_generator(), NOISE2_DIM
-        else:
-            from ml.music.model import build_generator
-
-            model, noise_dim = build_generator(), NOISE_DIM
+        model = build_phrase_generator()
         try:
             model.load_weights(str(path))
-        except Exception as error:  # h5py/keras raise many types for a damaged file
+        except Exception as error:  # h5py/keras raise many types for a damaged (or v1) file
             raise WeightsCorrupt(
                 f"Music generator weights at {path} cannot be loaded ({type(error).__name__}); "
                 "restore the file from the repository."
             ) from error
-        cond_dim = model.inputs[1].shape[-1]
 
         @tf.function(
             input_signature=[
-                tf.TensorSpec([None, noise_dim], tf.float32),
-                tf.TensorSpec([None, cond_dim], tf.float32),
+                tf.TensorSpec([None, NOISE2_DIM], tf.float32),
+                tf.TensorSpec([None, COND2_DIM], tf.float32),
             ],
             reduce_retracing=True,
         )
         def run(noise, cond):
-            out = model([noise, cond], training=False)
-            return out[0] if phrase else out
+            tracks, chords = model([noise, cond], training=False)
+            return tracks, chords
 
         # trace now, under the lock, so concurrent first calls do not trace twice
-        run(np.zeros((1, noise_dim), np.float32), np.zeros((1, cond_dim), np.float32))
+        run(np.zeros((1, NOISE2_DIM), np.float32), np.zeros((1, COND2_DIM), np.float32))
         run.model = model  # keep the variables alive with the function
-        run.phrase = phrase
         _CACHE[key] = run
         return run
-
-
-def segment_noise(rng: np.random.Generator, n_segments: int, share: float = 0.6) -> np.ndarray:
-    """Noise for consecutive segments: a common part plus a fresh part (unit variance)."""
-    common = rng.standard_normal(NOISE_DIM)
-    fresh = rng.standard_normal((n_segments, NOISE_DIM))
-    return (share * common + math.sqrt(1 - share**2) * fresh).astype(np.float32)
 
 
 # --- post-processing ------------------------------------------------------------------
@@ -352,13 +341,6 @@ def piece_from_tokens(
     )
 
 
-def generate_tokens(conds: np.ndarray, noise: np.ndarray, weights: str | Path | None = None) -> np.ndarray:
-    """Raw network output as tokens: (B, N_TRACKS, SEGMENT_STEPS) argmax of the softmax."""
-    run = load_generator(weights)
-    probs = run(np.asarray(noise, np.float32), np.asarray(conds, np.float32))
-    return np.asarray(probs).argmax(-1).astype(np.int8)
-
-
 def generate(
     *,
     mood: Mood | str,
@@ -369,13 +351,16 @@ def generate(
     snap_to_key: bool = True,
     weights: str | Path | None = None,
     candidates: int = DEFAULT_CANDIDATES,
+    arrange: bool | tuple[str, ...] = True,
 ) -> Piece:
     """Compose a piece for a mood and style. Same arguments and seed -> same piece.
 
-    The network writes `candidates` pieces in one batch (different noise); the first
-    one whose detected mode matches the mood's valence sign and whose note density is
-    on the arousal's side of the style median is kept (else the one that matches
-    most). `candidates=1, snap_to_key=False` is the network alone.
+    The network writes `candidates` pieces in one batch (different noise, the same form
+    plan); the first one whose detected mode matches the mood's valence sign and whose
+    note density is on the arousal's side of the style median is kept (else the one
+    that matches most). `arrange` applies the style's arrangement steps
+    (`ml.music.arrangement`; a tuple of step names chooses them, False none).
+    `candidates=1, snap_to_key=False, arrange=False` is the network alone.
 
     Raises InvalidMood, InvalidStyle, InvalidBars, InvalidTempo, InvalidSeed (not a
     whole number in 0..2**32-1), InvalidCandidates (< 1), WeightsMissing, WeightsCorrupt
@@ -389,33 +374,18 @@ def generate(
     candidates = check_candidates(candidates)
     rng = np.random.default_rng(seed)
     run = load_generator(weights)
-    if getattr(run, "phrase", False):
-        from ml.music.phrase_generate import (
-            phrase_condition,
-            phrase_noise,
-            phrases_needed,
-            tracks_to_tokens16,
-        )
-
-        n_segments = phrases_needed(bars)
-        noise = np.concatenate([phrase_noise(rng, n_segments) for _ in range(candidates)])
-        conds = np.repeat(phrase_condition(mood, style)[None], n_segments * candidates, axis=0)
-        tracks = np.asarray(run(noise, conds)).reshape(
-            candidates, n_segments, *run.model.outputs[0].shape[1:]
-        )
-        rows_of = [tracks_to_tokens16(tracks[i]) for i in range(candidates)]
-        clean = False  # the phrase model has its own onsets and an eighth grid
-    else:
-        n_segments = math.ceil(bars / BARS_PER_SEGMENT)
-        noise = np.concatenate([segment_noise(rng, n_segments) for _ in range(candidates)])
-        conds = np.repeat(condition_for(mood, style)[None], n_segments * candidates, axis=0)
-        tokens = generate_tokens(conds, noise, weights).reshape(candidates, n_segments, -1, SEGMENT_STEPS)
-        rows_of = [np.concatenate(list(tokens[i]), axis=1) for i in range(candidates)]
-        clean = True
+    n_phrases = phrases_needed(bars)
+    plan = form_plan(n_phrases)
+    noise = np.concatenate([phrase_noise(rng, plan) for _ in range(candidates)])
+    conds = np.stack([phrase_condition(mood, style, cadence) for _, cadence in plan] * candidates)
+    tracks, chords = run(noise, conds)
+    tracks = np.asarray(tracks).reshape(candidates, n_phrases, *tracks.shape[1:])
+    chords = np.asarray(chords).reshape(candidates, n_phrases, *chords.shape[1:])
+    steps = arrangement_for(style) if arrange is True else tuple(arrange or ())
     key_state = rng.bit_generator.state
     best, best_score = None, -1
-    for index in range(candidates):
-        rows = rows_of[index][:, : bars * STEPS_PER_BAR]
+    for index in range(candidates):  # arranged one by one: most requests stop at the first
+        rows = arranged_tokens16(tracks[index], chords[index], bars, steps)
         rng.bit_generator.state = key_state  # the key drawn does not depend on the candidate
         piece = piece_from_tokens(
             rows,
@@ -425,7 +395,7 @@ def generate(
             seed=int(seed),
             snap_to_key=snap_to_key,
             rng=rng,
-            clean=clean,
+            clean=False,  # the network writes its own onsets on an eighth grid
         )
         score = mood_agreement(piece)
         if score > best_score:
@@ -433,9 +403,25 @@ def generate(
             best.info["candidate"] = index
         if score == 2:
             break
-    best.info["segments"] = n_segments
+    best.info["segments"] = n_phrases
+    best.info["form"] = "".join(name[0] for name, _ in plan)
+    best.info["arrangement"] = list(steps)
     best.info["mood_agreement"] = best_score
     return best
+
+
+def arranged_tokens16(
+    tracks: np.ndarray, chords: np.ndarray, bars: int, steps: tuple[str, ...]
+) -> np.ndarray:
+    """One candidate's chained phrases -> arrangement `steps` on the eighth grid -> 16-step tokens."""
+    unknown = [name for name in steps if name not in ARRANGEMENTS]
+    if unknown:
+        raise ValueError(f"unknown arrangement steps {unknown}; choose from {sorted(ARRANGEMENTS)}")
+    tokens, onsets, slots = phrase_grid(tracks, chords, bars)
+    for name in steps:
+        fn = ARRANGEMENTS[name]
+        tokens, onsets = fn(tokens, onsets, slots) if name in CHORD_STEPS else fn(tokens, onsets)
+    return grid_to_tokens16(tokens, onsets)
 
 
 def mood_agreement(piece: Piece) -> int:
@@ -455,4 +441,4 @@ def mood_agreement(piece: Piece) -> int:
     return score
 
 
-__all__ = ["Piece", "generate", "load_generator", "piece_from_tokens", "SEGMENT_STEPS"]
+__all__ = ["Piece", "generate", "load_generator", "piece_from_tokens"]

@@ -497,6 +497,20 @@ def all_voices_sounding_share(pitches: np.ndarray) -> float:
     return float(sounding.all(axis=0)[anything].mean()) if anything.any() else float("nan")
 
 
+def bass_on_tonic_share(pitches: np.ndarray) -> float:
+    """Share of the bass's sounding steps on the piece's tonic: near 1 is a tonic drone."""
+    bass = pitches[-1][pitches[-1] >= 0]
+    return float((bass % 12 == piece_tonic(pitches)).mean()) if bass.size else float("nan")
+
+
+def bass_moves_per_bar(pitches: np.ndarray) -> float:
+    """Changes of the bass's pitch class per bar (rests skipped): the harmonic rhythm a
+    listener follows in the bass. A drone is 0, a new chord root every half bar about 2."""
+    pcs = [p % 12 for _, _, p in notes_of(pitches[-1])]
+    moves = sum(a != b for a, b in zip(pcs, pcs[1:], strict=False))
+    return moves / max(pitches.shape[1] / STEPS_PER_BAR, 1e-9)
+
+
 def music21_mode(pitches: np.ndarray, method: str = "aarden") -> str:
     """ "major" or "minor" from music21's own key finder: "aarden" (its default,
     Aarden-Essen) or "krumhansl" (Krumhansl-Schmuckler), on the notes of all voices."""
@@ -523,6 +537,8 @@ LISTENER_FACTS: dict[str, Callable[[np.ndarray], float]] = {
     "bass_ends_on_tonic": lambda p: float(ends_on_tonic(p, len(p) - 1)),
     "rhythm_reuse_5_8": lambda p: float(rhythm_reuse(p)),
     "triadic_sonorities": triadic_share,
+    "bass_on_tonic": bass_on_tonic_share,
+    "bass_moves_per_bar": bass_moves_per_bar,
     "parallels_per_8_bars": lambda p: parallel_perfects(p) * 8 * STEPS_PER_BAR / max(p.shape[1], 1),
     "all_voices_sounding": all_voices_sounding_share,
 }

@@ -202,3 +202,76 @@ def phrase_losses(fake, cond, real_density):
     off_tonic = 1.0 - tf.reduce_mean(tf.reduce_sum(tail * tonic, axis=-1), axis=[1, 2])
     cadence_loss = tf.reduce_mean(cond[:, 2] * off_tonic)
     return mode_loss, density_loss, cadence_loss
+
+
+# --- harmony statistics: what the critic alone did not learn in 27 minutes --------------
+# Per 8-bar window (eighth grid, key normalised to C): the share of the bass on the tonic
+# (a drone is ~1), chord changes per half bar (harmonic rhythm), the share of steps with
+# all voices sounding, and parallel fifths/octaves (two voices a perfect fifth or octave
+# apart, mod 12, both moving to the same interval at the next step). The generator is
+# asked to match the real window whose condition it borrowed (like the density).
+HARMONY_KEYS = ("bass_tonic", "chord_changes", "voices_sounding", "parallels")
+PERFECT = (0, 7)
+
+
+def harmony_stats_np(tokens: np.ndarray, chords: np.ndarray) -> np.ndarray:
+    """(4,) harmony statistics of one real window: tokens (tracks, T), chords (slots,)."""
+    from ml.music.config import REST
+
+    tokens = np.asarray(tokens).astype(int)
+    sounding = tokens != REST
+    pcs = np.where(sounding, (tokens + PITCH_LOW) % 12, -1)
+    bass = pcs[-1][sounding[-1]]
+    bass_tonic = float((bass == 0).mean()) if bass.size else 0.0
+    changes = float((np.diff(np.asarray(chords).astype(int)) != 0).mean())
+    voices = float(sounding.all(axis=0).mean())
+    parallels = 0
+    n = len(tokens)
+    for i in range(n):
+        for j in range(i + 1, n):
+            both = sounding[i, :-1] & sounding[i, 1:] & sounding[j, :-1] & sounding[j, 1:]
+            moved = (tokens[i, 1:] != tokens[i, :-1]) & (tokens[j, 1:] != tokens[j, :-1])
+            d0 = (pcs[i, :-1] - pcs[j, :-1]) % 12
+            d1 = (pcs[i, 1:] - pcs[j, 1:]) % 12
+            parallels += int((both & moved & (d0 == d1) & np.isin(d0, PERFECT)).sum())
+    return np.array([bass_tonic, changes, voices, float(parallels)], dtype=np.float32)
+
+
+def harmony_stats(p, chords):
+    """(B, 4) the same statistics of generated (hard, straight-through) tracks and chords."""
+    import tensorflow as tf
+
+    chroma = tf.matmul(p, chroma_matrix())  # (B, K, T, 12), a rest is all zeros
+    bass = chroma[:, -1]
+    bass_sounding = tf.reduce_sum(bass, axis=[1, 2])
+    bass_tonic = tf.reduce_sum(bass[..., 0], axis=1) / (bass_sounding + 1e-6)
+    c_hard = tf.one_hot(tf.argmax(chords, axis=-1), N_CHORDS, dtype=chords.dtype)
+    c = c_hard + chords - tf.stop_gradient(chords)
+    changes = tf.reduce_mean(1.0 - tf.reduce_sum(c[:, 1:] * c[:, :-1], axis=-1), axis=1)
+    sounding = 1.0 - p[..., N_TOKENS - 1]  # (B, K, T)
+    voices = tf.reduce_mean(tf.reduce_prod(sounding, axis=1), axis=1)
+    pitch = p[..., :N_PITCHES]
+    same_pitch = tf.reduce_sum(pitch[:, :, 1:] * pitch[:, :, :-1], axis=-1)  # (B, K, T-1)
+    moved = sounding[:, :, 1:] * sounding[:, :, :-1] * (1.0 - same_pitch)
+    parallels = 0.0
+    for i in range(N_TRACKS):
+        for j in range(i + 1, N_TRACKS):
+            for d in PERFECT:
+                # chroma of voice i shifted down by d: a perfect interval d above voice j
+                ci = tf.roll(chroma[:, i], shift=-d, axis=-1)
+                at = tf.reduce_sum(ci * chroma[:, j], axis=-1)  # (B, T)
+                parallels += tf.reduce_sum(at[:, :-1] * at[:, 1:] * moved[:, i] * moved[:, j], axis=1)
+    return tf.stack([bass_tonic, changes, voices, parallels], axis=1)
+
+
+# Scale of each statistic's error in the loss (parallels are counts per phrase).
+HARMONY_SCALE = np.array([0.25, 0.25, 0.25, 4.0], dtype=np.float32)
+
+
+def harmony_loss(fake, fake_chords, real_stats):
+    """Mean squared error (scaled) between the generated and the borrowed real statistics."""
+    import tensorflow as tf
+
+    p, _ = hard(fake)
+    stats = harmony_stats(p, fake_chords)
+    return tf.reduce_mean(tf.square((stats - real_stats) / HARMONY_SCALE)), stats

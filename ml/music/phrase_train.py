@@ -3,7 +3,10 @@
 The critic sees the tracks (pitch one-hot/probabilities + onset) and the chords; the
 gradient penalty is taken on interpolates of both. The generator adds the condition
 losses of `ml.music.phrase_model.phrase_losses` (mode under both key finders, density,
-cadence) to its Wasserstein loss.
+cadence) and the harmony loss of `harmony_loss` (bass on the tonic, harmonic rhythm,
+voices sounding, parallels matched to the real window whose condition it borrowed) to
+its Wasserstein loss. A new run can start its generator from exported weights
+(`init_weights`) with a fresh critic that first trains alone for `critic_warmup` steps.
 """
 
 from __future__ import annotations
@@ -15,12 +18,25 @@ import numpy as np
 
 from ml.music.config import N_TOKENS
 from ml.music.phrase import N_CHORDS
-from ml.music.phrase_model import NOISE2_DIM
+from ml.music.phrase_model import HARMONY_KEYS, NOISE2_DIM
 from ml.music.train import Trainer
 
 
 class PhraseTrainer(Trainer):
-    LOG_KEYS = ("c_loss", "w_dist", "gp", "g_loss", "mode_loss", "density_loss", "cadence_loss")
+    LOG_KEYS = (
+        "c_loss",
+        "w_dist",
+        "gp",
+        "g_loss",
+        "mode_loss",
+        "density_loss",
+        "cadence_loss",
+        "harmony_loss",
+        "bass_tonic",
+        "chord_changes",
+        "voices_sounding",
+        "parallels",
+    )
     STYLE_COLUMN = 3
 
     def load_data(self, data: dict[str, np.ndarray]) -> None:
@@ -29,6 +45,11 @@ class PhraseTrainer(Trainer):
         self.chords = data["train_chords"].astype(np.int32)
         self.cond = data["train_cond"].astype(np.float32)
         self.density = data["train_density"].astype(np.float32)
+        from ml.music.phrase_model import harmony_stats_np
+
+        self.harmony = np.stack(
+            [harmony_stats_np(t, c) for t, c in zip(data["train_tokens"], data["train_chords"], strict=True)]
+        ).reshape(-1, 4)
 
     def build_networks(self):
         from ml.music.phrase_model import build_phrase_critic, build_phrase_generator
@@ -42,7 +63,7 @@ class PhraseTrainer(Trainer):
         tracks = tf.concat([tf.one_hot(tokens, N_TOKENS), onsets[..., None]], axis=-1)
         return tracks, tf.one_hot(chords, N_CHORDS)
 
-    def _critic_impl(self, tokens, onsets, chords, cond, density, noise):
+    def _critic_impl(self, tokens, onsets, chords, cond, density, harmony, noise):
         import tensorflow as tf
 
         cfg = self.cfg
@@ -70,19 +91,21 @@ class PhraseTrainer(Trainer):
         self.c_opt.apply_gradients(zip(grads, self.critic.trainable_variables, strict=False))
         return {"c_loss": c_loss, "w_dist": w_dist, "gp": gp}
 
-    def _generator_impl(self, tokens, onsets, chords, cond, density, noise):
+    def _generator_impl(self, tokens, onsets, chords, cond, density, harmony, noise):
         import tensorflow as tf
 
-        from ml.music.phrase_model import phrase_losses
+        from ml.music.phrase_model import harmony_loss, phrase_losses
 
         with tf.GradientTape() as tape:
             fake, fake_chords = self.generator([noise, cond], training=True)
             adv = -tf.reduce_mean(self.critic([fake, fake_chords, cond], training=True))
             mode_loss, density_loss, cadence_loss = phrase_losses(fake, cond, density)
+            h_loss, stats = harmony_loss(fake, fake_chords, harmony)
             g_loss = (
                 adv
                 + self.cfg.mood_weight * (mode_loss + density_loss)
                 + self.cfg.cadence_weight * cadence_loss
+                + self.cfg.harmony_weight * h_loss
             )
         grads = tape.gradient(g_loss, self.generator.trainable_variables)
         self.g_opt.apply_gradients(zip(grads, self.generator.trainable_variables, strict=False))
@@ -96,13 +119,29 @@ class PhraseTrainer(Trainer):
             "mode_loss": mode_loss,
             "density_loss": density_loss,
             "cadence_loss": cadence_loss,
+            "harmony_loss": h_loss,
+            **{k: tf.reduce_mean(stats[:, i]) for i, k in enumerate(HARMONY_KEYS)},
         }
 
     def batch(self, rng: np.random.Generator):
         n = self.cfg.n_critic + 1
         idx = rng.choice(len(self.tokens), size=(n, self.cfg.batch_size), p=self.sample_p)
         noise = rng.standard_normal((n, self.cfg.batch_size, NOISE2_DIM)).astype(np.float32)
-        return self.tokens[idx], self.onsets[idx], self.chords[idx], self.cond[idx], self.density[idx], noise
+        return (
+            self.tokens[idx],
+            self.onsets[idx],
+            self.chords[idx],
+            self.cond[idx],
+            self.density[idx],
+            self.harmony[idx],
+            noise,
+        )
+
+    def critic_warmup(self, rng: np.random.Generator, steps: int) -> None:
+        """Critic updates alone (a fresh critic next to a generator loaded from weights)."""
+        for _ in range(steps):
+            arrays = self.batch(rng)
+            self._critic_step(*(a[0] for a in arrays))
 
     def train_step(self, rng: np.random.Generator) -> dict[str, float]:
         arrays = self.batch(rng)

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.music.config import N_TOKENS, NOISE_DIM
-
 
 @dataclass
 class TrainConfig:
@@ -27,7 +25,7 @@ class TrainConfig:
     minutes: float = 65.0
     max_steps: int = 100_000
     batch_size: int = 32
-    n_critic: int = 3
+    n_critic: int = 2
     lr: float = 2e-4
     gp_weight: float = 10.0
     drift: float = 1e-3
@@ -38,8 +36,10 @@ class TrainConfig:
     sample_every: int = 250
     log_every: int = 10
     threads: int = 2
-    model: str = "segment"  # "segment" (v1, 4-bar segments) or "phrase" (v2, ml.music.phrase_train)
-    cadence_weight: float = 2.0  # phrase model only
+    cadence_weight: float = 2.0
+    harmony_weight: float = 1.0  # match the real window's harmony statistics
+    init_weights: str = ""  # a new run starts its generator from these weights
+    critic_warmup: int = 200  # critic-only steps after init_weights (a fresh critic)
 
 
 def _set_threads(n: int) -> None:
@@ -53,20 +53,27 @@ def _set_threads(n: int) -> None:
 
 
 class Trainer:
-    """Holds the networks, optimisers and a checkpoint manager for one run directory."""
+    """Networks, optimisers and a checkpoint manager for one run directory.
 
-    LOG_KEYS: tuple[str, ...] = ("c_loss", "w_dist", "gp", "g_loss", "mode_loss", "density_loss")
-    STYLE_COLUMN = 2  # where the style one-hot starts in the condition
+    The model-specific parts (data, networks, the critic and generator steps, batches,
+    samples) are the subclass's: `ml.music.phrase_train.PhraseTrainer`.
+    """
+
+    LOG_KEYS: tuple[str, ...] = ("c_loss", "w_dist", "gp", "g_loss")
+    STYLE_COLUMN = 3  # where the style one-hot starts in the condition
 
     def load_data(self, data: dict[str, np.ndarray]) -> None:
-        self.tokens = data["train_tokens"].astype(np.int32)
-        self.cond = data["train_cond"].astype(np.float32)
+        raise NotImplementedError
 
     def build_networks(self):
         """(generator, EMA copy, critic)."""
-        from ml.music.model import build_critic, build_generator
+        raise NotImplementedError
 
-        return build_generator(), build_generator(), build_critic()
+    def train_step(self, rng: np.random.Generator) -> dict[str, float]:
+        raise NotImplementedError
+
+    def write_samples(self, step: int) -> None:
+        raise NotImplementedError
 
     def __init__(self, cfg: TrainConfig, data: dict[str, np.ndarray]):
         import keras
@@ -106,68 +113,6 @@ class Trainer:
         self._critic_step = tf.function(self._critic_impl, reduce_retracing=True)
         self._generator_step = tf.function(self._generator_impl, reduce_retracing=True)
 
-    # -- one iteration -------------------------------------------------------------
-    def _critic_impl(self, real_tokens, cond, noise):
-        """One critic update: Wasserstein loss + gradient penalty + drift."""
-        import tensorflow as tf
-
-        cfg = self.cfg
-        real = tf.one_hot(real_tokens, N_TOKENS)
-        fake = self.generator([noise, cond], training=True)
-        eps = tf.random.uniform([tf.shape(real)[0], 1, 1, 1])
-        mixed = eps * real + (1 - eps) * fake
-        with tf.GradientTape() as tape:
-            with tf.GradientTape() as gp_tape:
-                gp_tape.watch(mixed)
-                mixed_score = self.critic([mixed, cond], training=True)
-            grads = gp_tape.gradient(mixed_score, mixed)
-            norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
-            gp = tf.reduce_mean(tf.square(norm - 1.0))
-            real_score = self.critic([real, cond], training=True)
-            fake_score = self.critic([fake, cond], training=True)
-            w_dist = tf.reduce_mean(real_score) - tf.reduce_mean(fake_score)
-            c_loss = -w_dist + cfg.gp_weight * gp + cfg.drift * tf.reduce_mean(tf.square(real_score))
-        c_grads = tape.gradient(c_loss, self.critic.trainable_variables)
-        self.c_opt.apply_gradients(zip(c_grads, self.critic.trainable_variables, strict=False))
-        return {"c_loss": c_loss, "w_dist": w_dist, "gp": gp}
-
-    def _generator_impl(self, real_tokens, cond, noise):
-        """One generator update (Wasserstein + mood losses), then the EMA update."""
-        import tensorflow as tf
-
-        from ml.music.model import mood_losses
-
-        with tf.GradientTape() as tape:
-            fake = self.generator([noise, cond], training=True)
-            adv = -tf.reduce_mean(self.critic([fake, cond], training=True))
-            real = tf.one_hot(real_tokens, N_TOKENS)
-            mode_loss, density_loss = mood_losses(fake, real, cond)
-            g_loss = adv + self.cfg.mood_weight * (mode_loss + density_loss)
-        g_grads = tape.gradient(g_loss, self.generator.trainable_variables)
-        self.g_opt.apply_gradients(zip(g_grads, self.generator.trainable_variables, strict=False))
-        # EMA of every generator variable (BatchNorm statistics included)
-        step = tf.cast(self.step, tf.float32)
-        decay = tf.minimum(self.cfg.ema_decay, (1.0 + step) / (10.0 + step))
-        for ema_var, var in zip(self.ema.weights, self.generator.weights, strict=False):
-            ema_var.assign(decay * ema_var + (1.0 - decay) * var)
-        self.step.assign_add(1)
-        return {"g_loss": adv, "mode_loss": mode_loss, "density_loss": density_loss}
-
-    def batch(self, rng: np.random.Generator):
-        n = self.cfg.n_critic + 1
-        idx = rng.choice(len(self.tokens), size=(n, self.cfg.batch_size), p=self.sample_p)
-        noise = rng.standard_normal((n, self.cfg.batch_size, NOISE_DIM)).astype(np.float32)
-        return self.tokens[idx], self.cond[idx], noise
-
-    def train_step(self, rng: np.random.Generator) -> dict[str, float]:
-        """One generator iteration (with its critic updates); returns float losses."""
-        tokens, conds, noise = self.batch(rng)
-        out = {}
-        for i in range(self.cfg.n_critic):
-            out = self._critic_step(tokens[i], conds[i], noise[i])
-        out.update(self._generator_step(tokens[-1], conds[-1], noise[-1]))
-        return {k: float(v) for k, v in out.items()}
-
     def export(self, path: Path) -> None:
         """Write the EMA generator's weights (what generation loads) plus a JSON summary."""
         path = Path(path)
@@ -181,29 +126,6 @@ class Trainer:
             "config": asdict(self.cfg),
         }
         path.with_suffix("").with_suffix(".json").write_text(json.dumps(meta, indent=2))
-
-    def write_samples(self, step: int) -> None:
-        """A few EMA samples (one per style, happy and sad) as MIDI for listening along."""
-        try:
-            from ml.mood import mood_named
-            from ml.music.config import STYLES
-            from ml.music.dataset import make_cond
-            from ml.music.generate import piece_from_tokens
-            from ml.music.midi import to_midi
-
-            sample_dir = self.run_dir / "samples"
-            sample_dir.mkdir(exist_ok=True)
-            rng = np.random.default_rng(1234)
-            for style in STYLES:
-                for mood in ("happy", "sad"):
-                    m = mood_named(mood)
-                    cond = make_cond(1.0 if m.valence > 0 else -1.0, m.arousal, style)[None]
-                    z = rng.standard_normal((1, NOISE_DIM)).astype(np.float32)
-                    probs = self.ema([z, cond], training=False).numpy()[0]
-                    piece = piece_from_tokens(probs.argmax(-1), mood=m, style=style, tempo=90)
-                    to_midi(piece).write(str(sample_dir / f"step{step:06d}_{style}_{mood}.mid"))
-        except Exception as error:  # samples are a convenience; never stop training for them
-            print(f"sample writing failed: {error!r}")
 
 
 def train(
@@ -219,15 +141,17 @@ def train(
 
     if data is None:
         data = load_dataset(Path(cfg.dataset))
-    trainer_cls = Trainer
-    if cfg.model == "phrase":
-        from ml.music.phrase_train import PhraseTrainer
+    from ml.music.phrase_train import PhraseTrainer
 
-        trainer_cls = PhraseTrainer
-    trainer = trainer_cls(cfg, data)
+    trainer = PhraseTrainer(cfg, data)
     if trainer.manager.latest_checkpoint:
         trainer.ckpt.restore(trainer.manager.latest_checkpoint)
         print(f"resumed from {trainer.manager.latest_checkpoint} at step {int(trainer.step.numpy())}")
+    elif cfg.init_weights:
+        trainer.generator.load_weights(cfg.init_weights)
+        trainer.ema.load_weights(cfg.init_weights)
+        trainer.critic_warmup(np.random.default_rng(cfg.seed), cfg.critic_warmup)
+        print(f"generator from {cfg.init_weights}; {cfg.critic_warmup} critic warm-up steps")
     start_step = int(trainer.step.numpy())
     rng = np.random.default_rng(cfg.seed + start_step)  # resumable yet reproducible
     log_path = trainer.run_dir / "losses.csv"

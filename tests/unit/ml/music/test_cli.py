@@ -46,5 +46,5 @@ def test_bad_input_prints_one_line_and_exits_non_zero(args, words, capsys):
 
 
 def test_missing_dataset_is_one_line(tmp_path, capsys):
-    code = main(["evaluate", "--dataset", str(tmp_path / "none.npz"), "--json", "", "--markdown", ""])
-    assert code != 0 and "build-dataset" in capsys.readouterr().err
+    code = main(["evaluate", "--phrases", str(tmp_path / "none.npz"), "--json", "", "--markdown", ""])
+    assert code != 0 and "build-phrases" in capsys.readouterr().err

@@ -141,3 +141,22 @@ def test_quantise_eighths_moves_offbeat_sixteenths_onto_the_grid():
 
     row = np.array([[10, 11, 11, 11, 12, 12, 13, 64]], dtype=np.int8)
     assert quantise_eighths(row).tolist() == [[10, 10, 11, 11, 12, 12, 13, 13]]
+
+
+def test_a_32_bar_piece_has_the_song_form_and_ends_on_a_cadence(shipped_weights):
+    from ml.music.metrics import ends_on_tonic
+
+    piece = generate(mood="happy", style="folk", bars=32, seed=3)
+    assert piece.info["form"] == "AABA" and piece.info["segments"] == 4
+    assert ends_on_tonic(piece.pitches, 0) or ends_on_tonic(piece.pitches, 3)
+
+
+def test_the_network_alone_has_no_arrangement_and_unknown_steps_are_refused(shipped_weights):
+    alone = generate(
+        mood="sad", style="chorale", bars=8, seed=1, candidates=1, snap_to_key=False, arrange=False
+    )
+    assert alone.info["arrangement"] == []
+    steps = generate(mood="sad", style="chorale", bars=8, seed=1, arrange=("avoid_parallels",))
+    assert steps.info["arrangement"] == ["avoid_parallels"]
+    with pytest.raises(ValueError):
+        generate(mood="sad", style="chorale", bars=8, arrange=("louder",))

@@ -9,6 +9,8 @@ from ml.music.metrics import (
     CopyIndex,
     all_voices_sounding_share,
     barline_tie_share,
+    bass_moves_per_bar,
+    bass_on_tonic_share,
     downbeat_onset_share,
     ends_on_tonic,
     leap_share,
@@ -183,3 +185,13 @@ def test_listener_facts_is_the_mean_over_pieces():
     notes(b[0], (4, 12, 60))
     facts = listener_facts([a, b])
     assert facts["downbeat_onsets"] == 0.5 and facts["melody_notes_per_bar"] == 1.0
+
+
+def test_a_tonic_drone_against_a_bass_that_moves_with_the_chords():
+    drone, moving = silence(2, 2), silence(2, 2)
+    for p in (drone, moving):
+        notes(p[0], (0, 8, 72), (8, 8, 76), (16, 8, 79), (24, 8, 72))  # C E G C: C major
+    notes(drone[1], (0, 32, 48))
+    notes(moving[1], (0, 8, 48), (8, 8, 53), (16, 8, 55), (24, 8, 48))  # C F G C: I IV V I
+    assert bass_on_tonic_share(drone) == 1.0 and bass_moves_per_bar(drone) == 0.0
+    assert bass_on_tonic_share(moving) == 0.5 and bass_moves_per_bar(moving) == 1.5

@@ -118,7 +118,7 @@ def test_phrase_arrays_have_the_documented_shapes(tiny_phrases):
     assert (same[held]).all()  # a held step continues the pitch before it
 
 
-def test_two_phrase_training_steps_export_weights_generate_loads(tiny_phrases, tmp_path):
+def test_phrase_training_logs_checkpoints_resumes_exports_and_generate_loads(tiny_phrases, tmp_path):
     from ml.music import generate
     from ml.music.train import TrainConfig, train
 
@@ -131,13 +131,19 @@ def test_two_phrase_training_steps_export_weights_generate_loads(tiny_phrases, t
         sample_every=0,
         log_every=1,
         threads=1,
-        model="phrase",
     )
     weights = tmp_path / "phrase.weights.h5"
     result = train(cfg, data=tiny_phrases, export_to=weights, progress=False)
-    assert result["steps"] == 2 and np.isfinite(result["cadence_loss"])
+    assert (
+        result["steps"] == 2 and np.isfinite(result["cadence_loss"]) and np.isfinite(result["harmony_loss"])
+    )
     with (tmp_path / "run" / "losses.csv").open() as fh:
-        assert "cadence_loss" in next(csv.reader(fh))
+        header = next(csv.reader(fh))
+        assert {"cadence_loss", "harmony_loss", "parallels"} <= set(header)
+    cfg.max_steps = 3
+    assert train(cfg, data=tiny_phrases, export_to=weights, progress=False)["steps"] == 3  # resumed
+    with (tmp_path / "run" / "losses.csv").open() as fh:
+        assert [row[0] for row in csv.reader(fh)][1:] == ["1", "2", "3"]
     piece = generate(mood="sad", style="folk", bars=12, seed=4, weights=weights)
     assert piece.pitches.shape == (4, 12 * 16) and piece.info["segments"] == 2
 
@@ -170,3 +176,24 @@ def test_the_shipped_phrase_model_keeps_a_pulse_and_cadences():
     assert np.mean([downbeat_onset_share(p.pitches) for p in pieces]) > 0.8
     assert np.mean([barline_tie_share(p.pitches) for p in pieces]) < 0.2
     assert np.mean([ends_on_tonic(p.pitches, 3) for p in pieces]) >= 0.8
+
+
+def test_harmony_statistics_of_a_hand_made_window_in_numpy_and_in_the_generator_loss():
+    import tensorflow as tf
+
+    from ml.music.phrase_model import harmony_stats, harmony_stats_np
+
+    c, g, e, f, a = (p - PITCH_LOW for p in (48, 55, 64, 53, 57))
+    tokens = np.full((N_TRACKS, PHRASE_STEPS), REST, dtype=np.int8)
+    tokens[0, :2] = [g + 12, a + 12]  # melody G4 -> A4 over the bass C3 -> D3: parallel fifths
+    tokens[3, :2] = [c, c + 2]
+    tokens[3, 2:] = c  # then a drone on C
+    tokens[1, :] = e + 12
+    tokens[2, :] = f  # alto and tenor hold E4 and F3: all four voices sound at steps 0 and 1
+    chords = np.zeros(N_CHORD_SLOTS, dtype=np.int8)
+    chords[8:] = 7  # one change, C major -> G major
+    expected = [(PHRASE_STEPS - 1) / PHRASE_STEPS, 1 / (N_CHORD_SLOTS - 1), 2 / PHRASE_STEPS, 1.0]
+    np.testing.assert_allclose(harmony_stats_np(tokens, chords), expected, rtol=1e-6)
+    p = tf.one_hot(tokens[None].astype(np.int32), N_TOKENS)
+    ch = tf.one_hot(chords[None].astype(np.int32), N_CHORDS)
+    np.testing.assert_allclose(harmony_stats(p, ch).numpy()[0], expected, rtol=1e-5)

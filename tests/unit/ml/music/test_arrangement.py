@@ -1,0 +1,100 @@
+"""Arrangement steps on hand-made eighth-grid voices with a known answer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ml.music.arrangement import avoid_parallels, fill_rests, follow_chords, grid_notes, reharmonise
+from ml.music.config import PITCH_LOW, REST
+from ml.music.metrics import parallel_perfects
+from ml.music.phrase import NO_CHORD
+from ml.music.phrase_generate import bars_kept, form_plan, grid_to_tokens16
+
+
+def _i(*midi: int) -> list[int]:
+    return [m - PITCH_LOW for m in midi]
+
+
+def test_grid_notes_split_on_onsets_and_pitch_changes():
+    tokens = np.array(_i(60, 60, 60, 62) + [REST, REST], dtype=np.int8)
+    onsets = np.array([1, 0, 1, 0, 0, 0])
+    assert grid_notes(tokens, onsets) == [
+        (0, 2, 60 - PITCH_LOW),
+        (2, 3, 60 - PITCH_LOW),
+        (3, 4, 62 - PITCH_LOW),
+    ]
+
+
+def test_a_held_tonic_bass_follows_the_chord_change_to_its_root():
+    tokens = np.full((4, 8), REST, dtype=np.int8)
+    tokens[0] = _i(72, 72, 72, 72, 71, 71, 71, 71)
+    tokens[1] = _i(67) * 8
+    tokens[2] = _i(64) * 8
+    tokens[3] = _i(48) * 8  # a C drone under C major then G major
+    onsets = np.zeros((4, 8), dtype=np.int8)
+    onsets[:, 0] = 1
+    onsets[0, 4] = 1
+    out, ons = follow_chords(tokens, onsets, np.array([0, 7]))
+    assert out[3, :4].tolist() == _i(48) * 4 and out[3, 4:].tolist() == _i(43) * 4  # C2..G: root of G
+    assert ons[3, 4] == 1
+    assert out[2, 4] + PITCH_LOW in (62, 67)  # the tenor's E is no tone of G major: to D or G
+    assert out[1, 4] + PITCH_LOW == 67  # the alto's G is
+    same, _ = follow_chords(tokens, onsets, np.array([NO_CHORD, NO_CHORD]))
+    assert np.array_equal(same, tokens)  # no chord, nothing to follow
+
+
+def test_parallel_fifths_between_tenor_and_bass_are_removed_and_the_melody_kept():
+    tokens = np.full((4, 4), REST, dtype=np.int8)
+    tokens[0] = _i(76, 76, 77, 77)  # E5 F5
+    tokens[1] = _i(72, 72, 72, 72)
+    tokens[2] = _i(55, 55, 57, 57)  # G3 -> A3 over C3 -> D3: parallel fifths
+    tokens[3] = _i(48, 48, 50, 50)
+    onsets = np.zeros((4, 4), dtype=np.int8)
+    onsets[:, 0] = 1
+    onsets[[0, 2, 3], 2] = 1
+    before = parallel_perfects(
+        np.where(grid_to_tokens16(tokens, onsets) == REST, -1, grid_to_tokens16(tokens, onsets) + PITCH_LOW)
+    )
+    out, _ = avoid_parallels(tokens, onsets, np.array([0]))
+    pitches16 = grid_to_tokens16(out, onsets)
+    after = parallel_perfects(np.where(pitches16 == REST, -1, pitches16 + PITCH_LOW))
+    assert before == 1 and after == 0
+    assert np.array_equal(out[0], tokens[0]) and np.array_equal(out[3], tokens[3])
+
+
+def test_fill_rests_keeps_every_voice_sounding_under_the_melody():
+    tokens = np.full((4, 6), REST, dtype=np.int8)
+    tokens[0] = _i(72, 74, 76, 77, 79, 77)
+    tokens[1, 2:4] = _i(67, 67)
+    tokens[2, :3] = _i(64, 64, 64)
+    tokens[3] = _i(48) * 6
+    onsets = np.zeros((4, 6), dtype=np.int8)
+    onsets[:, 0] = onsets[0] = 1
+    onsets[1, 2] = 1
+    out, ons = fill_rests(tokens, onsets)
+    assert (out != REST).all()
+    assert out[1].tolist() == _i(67) * 6 and ons[1].tolist() == [1, 0, 0, 0, 0, 0]  # anticipated, then held
+
+
+def test_reharmonise_accompanies_a_c_major_melody_with_its_triads():
+    tokens = np.full((4, 16), REST, dtype=np.int8)
+    tokens[0] = _i(72, 72, 76, 76, 79, 79, 76, 76, 74, 74, 77, 77, 71, 71, 74, 74)  # C E G E | D F B D
+    onsets = np.zeros((4, 16), dtype=np.int8)
+    onsets[0, ::2] = 1
+    out, _ = reharmonise(tokens, onsets)
+    for half in range(4):  # each half bar: a root-position triad holding most of the melody
+        window = out[:, half * 4 : (half + 1) * 4] + PITCH_LOW
+        root = int(window[3, 0]) % 12
+        triads = [{root, (root + third) % 12, (root + 7) % 12} for third in (3, 4)]
+        chord = next(t for t in triads if {int(p) % 12 for p in window[1:].ravel()} <= t)
+        assert np.mean([int(p) % 12 in chord for p in window[0]]) >= 0.5
+    assert (out[1:] != REST).all() and (out[1] > out[2]).all() and (out[2] > out[3]).all()
+
+
+def test_the_form_of_longer_pieces_and_the_kept_cadence_bar():
+    assert form_plan(1) == [("A", 1.0)]
+    assert form_plan(2) == [("A", 0.0), ("A", 1.0)]
+    assert [n for n, _ in form_plan(4)] == list("AABA") and [c for _, c in form_plan(4)] == [0, 1, 0, 1]
+    assert form_plan(3)[-1] == ("B", 1.0)  # the last phrase closes
+    keep = bars_kept(12, 2)  # one phrase, then bars 1-3 and the cadence bar 8 of the second
+    assert keep.size == 12 * 8 and keep[-8] == 15 * 8 and keep[8 * 8 + 3 * 8 - 1] == 8 * 8 + 3 * 8 - 1
