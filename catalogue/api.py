@@ -99,14 +99,16 @@ class SingerAutocompleteApi(APIView):
     class FilterSerializer(serializers.Serializer):
         q = serializers.CharField(max_length=120, help_text="What the listener has typed so far.")
 
-    OutputSerializer = SingerListApi.OutputSerializer  # the same shape: id, name, song_count
+    class OutputSerializer(serializers.Serializer):
+        # Not paginated (at most 10): {"results": [...]}, each as a singer list row.
+        results = SingerListApi.OutputSerializer(many=True)
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)})
+    @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer})
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         singers = singer_suggest(q=filters.validated_data["q"])
-        return Response({"results": self.OutputSerializer(singers, many=True).data})
+        return Response(self.OutputSerializer({"results": singers}).data)
 
 
 class RecommendationsApi(APIView):
