@@ -219,20 +219,10 @@ def _ranked(
     # A journey step needs a few songs, a page many: fewer candidates are enough for it.
     enough = MIN_CANDIDATES if step is None else JOURNEY_CANDIDATES
     version = catalogue_version()
-    ids, valence, energy, singer_keys = _candidates(
-        languages,
-        tv,
-        te,
-        exclude=history.recent_song_ids,
-        favourites=list(favourites),
-        enough=enough,
-        version=version,
-    )
-    if not ids and languages:
-        # Nothing at all in the listener's languages: better other languages than nothing.
-        languages = []
+    # Nothing at all in the listener's languages: better other languages than nothing.
+    for searched in [languages, []] if languages else [[]]:
         ids, valence, energy, singer_keys = _candidates(
-            languages,
+            searched,
             tv,
             te,
             exclude=history.recent_song_ids,
@@ -240,6 +230,9 @@ def _ranked(
             enough=enough,
             version=version,
         )
+        if ids:
+            break
+    languages = searched
     if not ids:
         return []
 
