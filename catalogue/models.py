@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import quote, quote_plus
 
 from django.conf import settings
@@ -170,3 +171,15 @@ class ListeningEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.song_id}"
+
+
+class CatalogueRevision(models.Model):
+    """One row that every change to the songs bumps: the version cached reads are keyed by.
+
+    Reading it is a primary-key lookup, where counting the songs was a scan of the table on
+    every request. `token` is new whenever the row is (a fresh or flushed database), so a
+    restarted count never meets candidates cached for an older catalogue with the same number.
+    """
+
+    token = models.UUIDField(default=uuid.uuid4, editable=False)
+    number = models.PositiveBigIntegerField(default=0)

@@ -136,6 +136,7 @@ def recommend(
             favourites=favourites,
             history=_history(user),
             limit=limit,
+            version=catalogue_version(),
         )
     return lift_journey(user=user, mood=mood, limit=limit, languages=languages, favourites=favourites)
 
@@ -162,6 +163,7 @@ def lift_journey(
     steps = LIFT_STEPS + 1
     per_step = [limit // steps + (1 if n < limit % steps else 0) for n in range(steps)]
     quiet = _History(set(), {}, set(), {})
+    version = catalogue_version()  # one read for the whole journey
     journey: list[Recommendation] = []
     for step, count in enumerate(per_step):
         if not count:
@@ -176,6 +178,7 @@ def lift_journey(
             history=_History({r.song.id for r in journey}, {}, set(), {}),
             limit=count,
             reason_history=quiet,
+            version=version,
         )
     return journey
 
@@ -209,6 +212,7 @@ def _ranked(
     favourites: dict[str, str],
     history: _History,
     limit: int,
+    version: CatalogueVersion,
     reason_history: _History | None = None,
 ) -> list[Recommendation]:
     """One ranked page for a target point (mood space); see the module docstring."""
@@ -218,7 +222,6 @@ def _ranked(
     tv, te = mood_to_song_space(target_v, target_a)
     # A journey step needs a few songs, a page many: fewer candidates are enough for it.
     enough = MIN_CANDIDATES if step is None else JOURNEY_CANDIDATES
-    version = catalogue_version()
     # Nothing at all in the listener's languages: better other languages than nothing.
     for searched in [languages, []] if languages else [[]]:
         ids, valence, energy, singer_keys = _candidates(

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.names import normalise_name
+from catalogue.caching import catalogue_changed
 from catalogue.models import ListeningEvent, Singer, Song, song_language_code
 
 MAX_SINGERS_PER_SONG = 12
@@ -215,8 +216,7 @@ def songs_upsert(*, songs: Sequence[SongData]) -> UpsertCounts:
         counts.created = len(to_create)
         counts.created_ids = [song.id for song, _ in to_create]
     if to_update:
-        # bulk_update skips auto_now: set updated_at here, since the catalogue's version
-        # (catalogue.caching, what cached recommendation candidates are keyed by) reads it.
+        # bulk_update skips auto_now: set updated_at here.
         now = timezone.now()
         for song in to_update.values():
             song.updated_at = now
@@ -230,6 +230,8 @@ def songs_upsert(*, songs: Sequence[SongData]) -> UpsertCounts:
                 for key in keys
             ]
         )
+    if to_create or to_update or relinked:
+        catalogue_changed()  # bulk writes send no signals
     return counts
 
 

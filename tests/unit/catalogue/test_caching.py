@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from catalogue.caching import catalogue_version
 from catalogue.models import Song
 from catalogue.recommender import recommend
 from catalogue.services import SongData, songs_upsert
@@ -65,3 +66,25 @@ def test_a_song_changed_by_the_importer_or_deleted_is_not_recommended_from_the_c
     after = recommend(user=make_user(languages=["te"]), mood=mood_named("calm"), limit=3)
     assert gone.id not in [r.song.id for r in after]
     assert len(songs) == 25
+
+
+def test_the_version_changes_with_every_kind_of_song_write_and_is_one_cheap_read():
+    song = make_song("Versioned", "Some singer", valence=0.5, energy=0.5)
+    seen = [catalogue_version()]
+
+    def changed() -> bool:
+        seen.append(catalogue_version())
+        return seen[-1] != seen[-2]
+
+    song.title = "Renamed in the admin"
+    song.save()
+    assert changed()
+    song.singers.set([make_song("Other", "Another singer").singers.first()])
+    assert changed()
+    songs_upsert(songs=[SongData(title="Imported", singers=("Bulk singer",), language="te", valence=0.2, energy=0.3)])
+    assert changed()
+    Song.objects.filter(pk=song.pk).delete()
+    assert changed()
+    with CaptureQueriesContext(connection) as queries:
+        catalogue_version()
+    assert len(queries) == 1 and "COUNT(" not in queries[0]["sql"].upper()
