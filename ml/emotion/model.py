@@ -20,6 +20,7 @@ import json
 import os
 import threading
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -120,6 +121,30 @@ def _check_faces(faces: np.ndarray) -> None:
         raise ValueError(f"Expected square greyscale faces of shape (N, S, S), got {faces.shape}.")
 
 
+def expression_members() -> tuple[Path, ...]:
+    """The TFLite files of our CNN whose logits a reading averages: an ensemble of
+    networks trained in separate runs (`members` in EXPRESSION_INFO), or the one file."""
+    members = expression_info().get("members")
+    return tuple(WEIGHTS_DIR / member["file"] for member in members) if members else (EXPRESSION_TFLITE,)
+
+
+def tflite_logits(path: Path, faces: np.ndarray, *, views: Sequence[str], batch: int = 256) -> np.ndarray:
+    """Raw logits of one TFLite file for uint8 (N, 48, 48) faces, averaged over `views`
+    (fitting an ensemble's temperature: the same files and arithmetic as inference)."""
+    interpreter = _interpreter(_file_bytes(path), batch)
+    total = np.zeros((len(faces), len(EMOTIONS)), np.float32)
+    for name in check_views(views):
+        x = view_of(faces, name).astype(np.float32)[..., None]
+        for start in range(0, len(x), batch):
+            chunk = x[start : start + batch]
+            padded = np.concatenate([chunk, np.zeros((batch - len(chunk), *chunk.shape[1:]), np.float32)])
+            total[start : start + len(chunk)] += _run(interpreter, padded)[: len(chunk)]
+    return total / len(views)
+
+
+Pass = tuple[int, str]  # (member network, test-time view)
+
+
 class ExpressionCNN:
     """Our CNN for ONE thread: uint8 square grey faces (N, S, S) -> (N, 7) probabilities."""
 
@@ -127,35 +152,60 @@ class ExpressionCNN:
     input_size = EXPRESSION_SIZE
 
     def __init__(self, *, views: Sequence[str] | None = None, views_per_call: int | None = None) -> None:
-        """`views_per_call` (live streams): each face is read through one group of that many
-        views, picked from the crop's own pixels (so the same crop always reads the same,
-        and a user's consecutive frames spread over all groups whichever thread reads
-        them). A stream's mood is smoothed over frames anyway (MoodTracker), so it gets
-        close to the whole set's accuracy at the cost of a few views per frame."""
+        """A reading averages the logits of every pass: each test-time view through each
+        member network. `views_per_call` (live streams) reads each face through one group
+        of that many passes instead, picked from the crop's own pixels (so the same crop
+        always reads the same, and a user's consecutive frames spread over all groups
+        whichever thread reads them). Passes are ordered view by view, each view through
+        every member in turn, so a group of two with two members is one view read by
+        both networks. A stream's mood is smoothed over frames anyway (MoodTracker), so
+        it gets close to the whole set's accuracy at the cost of a few passes a frame."""
         info = expression_info()
         self.temperature = float(info["temperature"])
         # The views the temperature was fitted on (older files: the face and its mirror).
         self.views = check_views(views or info.get("test_time_views", ("face", "mirror")))
-        per_call = views_per_call or len(self.views)
-        if per_call < 1 or len(self.views) % per_call:
-            raise ValueError(f"views_per_call must divide the {len(self.views)} views, got {views_per_call}.")
-        self._groups = [self.views[i : i + per_call] for i in range(0, len(self.views), per_call)]
-        self._interpreter = _interpreter(_file_bytes(EXPRESSION_TFLITE), per_call)
+        members = expression_members()
+        self.passes: list[Pass] = [(member, view) for view in self.views for member in range(len(members))]
+        per_call = views_per_call or len(self.passes)
+        if per_call < 1 or len(self.passes) % per_call:
+            raise ValueError(
+                f"views_per_call must divide the {len(self.passes)} passes ({len(self.views)} views x "
+                f"{len(members)} networks), got {views_per_call}."
+            )
+        self._groups = [self.passes[i : i + per_call] for i in range(0, len(self.passes), per_call)]
+        # One interpreter per member and batch size a group needs (a group's views of one member run as one batch).
+        self._interpreters = {
+            (member, count): _interpreter(_file_bytes(members[member]), count)
+            for group in self._groups
+            for member, count in _views_per_member(group).items()
+        }
         self.predict(np.zeros((1, EXPRESSION_SIZE, EXPRESSION_SIZE), np.uint8))  # allocate now
 
+    def group_logits(self, face: np.ndarray, group: Sequence[Pass]) -> np.ndarray:
+        """Mean raw logits of one (1, 48, 48) face over the passes of `group`."""
+        total = np.zeros(len(EMOTIONS), np.float32)
+        for member, count in _views_per_member(group).items():
+            names = [view for m, view in group if m == member]
+            batch = np.concatenate([view_of(face, name) for name in names])
+            total += _run(self._interpreters[member, count], batch.astype(np.float32)[..., None]).sum(axis=0)
+        return total / len(group)
+
     def logits(self, faces: np.ndarray) -> np.ndarray:
-        """Temperature-scaled logits, averaged over the test-time views (ml.emotion.views)."""
+        """Temperature-scaled logits, averaged over the passes (views x members)."""
         _check_faces(faces)
         x = _resized(faces, EXPRESSION_SIZE)
         out = np.empty((len(x), len(EMOTIONS)), np.float32)
         for i in range(len(x)):
             group = self._groups[int(x[i].sum(dtype=np.int64)) % len(self._groups)]
-            batch = np.concatenate([view_of(x[i : i + 1], name) for name in group])
-            out[i] = _run(self._interpreter, batch.astype(np.float32)[..., None]).mean(axis=0)
+            out[i] = self.group_logits(x[i : i + 1], group)
         return out / self.temperature
 
     def predict(self, faces: np.ndarray) -> np.ndarray:
         return _softmax(self.logits(faces))
+
+
+def _views_per_member(group: Sequence[Pass]) -> Counter[int]:
+    return Counter(member for member, _ in group)
 
 
 def _load_fer_keras():
@@ -203,8 +253,9 @@ class FerCNN:
         return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
 
 
-# A live stream reads two views per frame (the cost of the face and its mirror) out of
-# the shipped six: >= 40 fps at 320x240 on one core; the tracker's smoothing averages them.
+# A live stream reads two passes per frame (the cost of the face and its mirror) out of
+# all the shipped views x members: >= 40 fps at 320x240 on one core; the tracker's
+# smoothing averages them.
 STREAM_VIEWS_PER_FRAME = 2
 
 

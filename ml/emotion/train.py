@@ -3,6 +3,7 @@
     python -m ml.emotion.train --epochs 30 --checkpoints /tmp/echoes-emotion
     python -m ml.emotion.train --epochs 30 --checkpoints /tmp/echoes-emotion   # resumes
     python -m ml.emotion.train --export-only --checkpoints /tmp/echoes-emotion
+    python -m ml.emotion.train --export-only --add-member --checkpoints /tmp/other-run
 
 Every epoch writes `last.keras` (weights, optimiser and schedule state) and `state.json`
 into the checkpoint folder, so a killed run continues where it stopped. The best epoch by
@@ -230,38 +231,91 @@ def train(
     )
 
 
-def export(
-    *, data: Path, folder: Path, out: Path = WEIGHTS_DIR, views: Sequence[str] = SHIPPED_VIEWS
-) -> dict:
-    """Fit the temperature on validation and write the TFLite model and its description."""
+def _tflite_bytes(model) -> bytes:
     import tensorflow as tf
 
-    from ml.emotion.network import build_expression_cnn
-
-    state = json.loads((folder / "state.json").read_text())
-    model = build_expression_cnn()
-    model.load_weights(folder / "best.weights.h5")
-    _, val_faces = split(load_faces(data))
-    logits = predict_logits(model, val_faces.images, views=check_views(views))
-    temperature = fit_temperature(logits, val_faces.labels)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.target_spec.supported_types = [tf.float16]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / TFLITE_NAME).write_bytes(converter.convert())
-    info = {
-        "input": "48x48 greyscale face, float32 0..255, shape (1, 48, 48, 1)",
-        "output": "logits in order " + ", ".join(EMOTIONS),
-        "temperature": round(temperature, 4),
-        "test_time_views": list(views),
+    return converter.convert()
+
+
+def _best_model(folder: Path):
+    from ml.emotion.network import build_expression_cnn
+
+    model = build_expression_cnn()
+    model.load_weights(folder / "best.weights.h5")
+    return model
+
+
+def _run_facts(folder: Path, file: str) -> dict:
+    state = json.loads((folder / "state.json").read_text())
+    return {
+        "file": file,
         "epochs": state["epoch"],
         "best_epoch": state["best_epoch"],
         "train_minutes": round(state["seconds"] / 60, 1),
         "history": state["history"],
     }
+
+
+def _write_info(out: Path, *, temperature: float, views: Sequence[str], members: list[dict]) -> dict:
+    info = {
+        "input": "48x48 greyscale face, float32 0..255, shape (1, 48, 48, 1)",
+        "output": "logits in order " + ", ".join(EMOTIONS),
+        "temperature": round(temperature, 4),
+        "test_time_views": list(views),
+    }
+    if len(members) == 1:  # one network: its facts at the top level, as before ensembles
+        info.update({k: v for k, v in members[0].items() if k != "file"})
+    else:
+        info["members"] = members
     (out / INFO_NAME).write_text(json.dumps(info, indent=1) + "\n")
+    return info
+
+
+def export(
+    *, data: Path, folder: Path, out: Path = WEIGHTS_DIR, views: Sequence[str] = SHIPPED_VIEWS
+) -> dict:
+    """Fit the temperature on validation and write the TFLite model and its description."""
+    model = _best_model(folder)
+    _, val_faces = split(load_faces(data))
+    logits = predict_logits(model, val_faces.images, views=check_views(views))
+    temperature = fit_temperature(logits, val_faces.labels)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / TFLITE_NAME).write_bytes(_tflite_bytes(model))
+    info = _write_info(out, temperature=temperature, views=views, members=[_run_facts(folder, TFLITE_NAME)])
     print(f"exported {out / TFLITE_NAME} (temperature {temperature:.3f})", flush=True)
     return info
+
+
+def add_member(*, data: Path, folder: Path, out: Path = WEIGHTS_DIR) -> dict:
+    """Add this run's best network to the shipped ones as an ensemble member.
+
+    The members' logits are averaged (ml.emotion.model.ExpressionCNN) over the shipped
+    views; the temperature is refitted on that average, read through the TFLite files
+    exactly as inference reads them. Networks of separate runs err differently, so their
+    average is steadier than either (docs/emotion.md has the figures).
+    """
+    from ml.emotion.model import tflite_logits
+
+    info = json.loads((out / INFO_NAME).read_text())
+    views = check_views(info["test_time_views"])
+    members = info.get("members") or [
+        {"file": TFLITE_NAME, **{k: info[k] for k in ("epochs", "best_epoch", "train_minutes", "history")}}
+    ]
+    file = f"expression_cnn_{len(members) + 1}.tflite"
+    (out / file).write_bytes(_tflite_bytes(_best_model(folder)))
+    members.append(_run_facts(folder, file))
+    _, val_faces = split(load_faces(data))
+    logits = np.mean([tflite_logits(out / m["file"], val_faces.images, views=views) for m in members], axis=0)
+    temperature = fit_temperature(logits, val_faces.labels)
+    print(
+        f"added {out / file}: {len(members)} members, validation accuracy "
+        f"{np.mean(logits.argmax(axis=1) == val_faces.labels):.4f} (temperature {temperature:.3f})",
+        flush=True,
+    )
+    return _write_info(out, temperature=temperature, views=views, members=members)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -279,6 +333,11 @@ def main(argv: list[str] | None = None) -> int:
         help="train in mixed bfloat16 (about 1.4x faster on CPUs with AVX512-BF16/AMX; weights stay float32)",
     )
     parser.add_argument("--export-only", action="store_true")
+    parser.add_argument(
+        "--add-member",
+        action="store_true",
+        help="export this run's best network as one more member of the shipped ensemble (not replacing it)",
+    )
     parser.add_argument(
         "--anneal-epochs",
         type=int,
@@ -310,7 +369,10 @@ def main(argv: list[str] | None = None) -> int:
         import keras
 
         keras.mixed_precision.set_global_policy("float32")  # export a plain float32 graph
-    export(data=args.data, folder=args.checkpoints)
+    if args.add_member:
+        add_member(data=args.data, folder=args.checkpoints)
+    else:
+        export(data=args.data, folder=args.checkpoints)
     return 0
 
 

@@ -74,3 +74,55 @@ def test_mood_figures_count_valence_signs_and_neutral_moods():
     probs = np.stack([eye[happy], eye[happy], eye[neutral], eye[sad]])  # the sad face read happy
     figures = mood_figures(labels, probs)
     assert figures == {"valence_sign": (1, 2), "neutral_mood": (1, 2)}
+
+
+@pytest.fixture()
+def weights_folder(tmp_path, monkeypatch):
+    """A copy of the shipped expression model that the model module reads instead."""
+    import shutil
+
+    import ml.emotion.model as model
+
+    out = tmp_path / "weights"
+    out.mkdir()
+    for path in (model.EXPRESSION_TFLITE, model.EXPRESSION_INFO):
+        shutil.copy(path, out / path.name)
+    monkeypatch.setattr(model, "WEIGHTS_DIR", out)
+    monkeypatch.setattr(model, "EXPRESSION_TFLITE", out / model.EXPRESSION_TFLITE.name)
+    monkeypatch.setattr(model, "EXPRESSION_INFO", out / model.EXPRESSION_INFO.name)
+    model.expression_info.cache_clear()
+    yield out
+    model.expression_info.cache_clear()
+
+
+def test_a_second_run_joins_the_shipped_network_as_an_ensemble_member(tmp_path, weights_folder):
+    import json
+
+    from ml.emotion.model import ExpressionCNN, tflite_logits
+    from ml.emotion.network import build_expression_cnn
+    from ml.emotion.train import add_member
+
+    run = tmp_path / "run"
+    run.mkdir()
+    build_expression_cnn().save_weights(run / "best.weights.h5")  # an untrained network: other errors
+    history = [{"epoch": 1, "loss": 1.9, "val_accuracy": 0.2, "val_macro_recall": 0.2, "seconds": 1.0}]
+    (run / "state.json").write_text(json.dumps({"epoch": 1, "best_epoch": 1, "seconds": 60, "history": history}))
+    faces = _faces(per_class=12)
+    data = tmp_path / "faces.npz"
+    np.savez(data, images=faces.images, labels=faces.labels, label_names=np.array(EMOTIONS))
+
+    info = add_member(data=data, folder=run, out=weights_folder)
+
+    assert [m["file"] for m in info["members"]] == ["expression_cnn.tflite", "expression_cnn_2.tflite"]
+    assert info["members"][1]["train_minutes"] == 1.0 and "epochs" not in info
+    ensemble = ExpressionCNN()
+    assert ensemble.temperature == pytest.approx(info["temperature"], abs=1e-4)
+    assert len(ensemble.passes) == 2 * len(ensemble.views)
+    probe = faces.images[:3]
+    members = [tflite_logits(weights_folder / m["file"], probe, views=ensemble.views) for m in info["members"]]
+    assert not np.allclose(members[0], members[1], atol=1e-2)  # two different networks
+    expected = np.mean(members, axis=0) / ensemble.temperature
+    np.testing.assert_allclose(ensemble.logits(probe), expected, rtol=1e-4, atol=1e-4)
+    # A live stream reads one view through both networks per frame.
+    stream = ExpressionCNN(views_per_call=2)
+    assert all(sorted(m for m, _ in group) == [0, 1] and len({v for _, v in group}) == 1 for group in stream._groups)

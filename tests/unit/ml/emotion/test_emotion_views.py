@@ -57,14 +57,15 @@ def test_a_stream_reads_one_group_of_views_per_face_and_the_groups_cover_them_al
 
     full = ExpressionCNN()
     stream = ExpressionCNN(views_per_call=2)
-    assert len(full.views) % 2 == 0 and len(stream._groups) == len(full.views) // 2
+    assert len(full.passes) % 2 == 0 and len(stream._groups) == len(full.passes) // 2
     rng = np.random.default_rng(5)
     faces = rng.integers(0, 256, (40, 48, 48), dtype=np.uint8)
     groups = {int(face.sum(dtype=np.int64)) % len(stream._groups) for face in faces}
     assert groups == set(range(len(stream._groups)))  # frames spread over every group
     # The same crop always reads the same; the mean over the groups is the full reading.
     np.testing.assert_array_equal(stream.logits(faces[:1]), stream.logits(faces[:1]))
-    per_group = [ExpressionCNN(views=group).logits(faces[:1]) for group in stream._groups]
-    np.testing.assert_allclose(np.mean(per_group, axis=0), full.logits(faces[:1]), rtol=1e-4, atol=1e-4)
+    per_group = [stream.group_logits(faces[:1], group) / stream.temperature for group in stream._groups]
+    np.testing.assert_allclose(np.mean(per_group, axis=0), full.logits(faces[:1])[0], rtol=1e-4, atol=1e-4)
+    assert sorted(p for group in stream._groups for p in group) == sorted(full.passes)
     with pytest.raises(ValueError, match="divide"):
         ExpressionCNN(views_per_call=4)
