@@ -14,7 +14,9 @@ class CatalogueConfig(AppConfig):
         # version; bulk writes call catalogue_changed themselves (no signals for those).
         post_save.connect(catalogue_changed, sender=Song, dispatch_uid="catalogue-song-saved")
         post_delete.connect(catalogue_changed, sender=Song, dispatch_uid="catalogue-song-deleted")
-        m2m_changed.connect(_singers_changed, sender=Song.singers.through, dispatch_uid="catalogue-song-singers")
+        m2m_changed.connect(
+            _singers_changed, sender=Song.singers.through, dispatch_uid="catalogue-song-singers"
+        )
 
 
 def _singers_changed(*, action: str, **_kwargs) -> None:

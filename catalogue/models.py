@@ -183,3 +183,6 @@ class CatalogueRevision(models.Model):
 
     token = models.UUIDField(default=uuid.uuid4, editable=False)
     number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"catalogue revision {self.number}"

@@ -173,7 +173,7 @@ class ExpressionCNN:
                 f"{len(members)} networks), got {views_per_call}."
             )
         self._groups = [self.passes[i : i + per_call] for i in range(0, len(self.passes), per_call)]
-        # One interpreter per member and batch size a group needs (a group's views of one member run as one batch).
+        # One interpreter per member and batch size a group needs (one batch per member).
         self._interpreters = {
             (member, count): _interpreter(_file_bytes(members[member]), count)
             for group in self._groups

@@ -81,7 +81,9 @@ def test_the_version_changes_with_every_kind_of_song_write_and_is_one_cheap_read
     assert changed()
     song.singers.set([make_song("Other", "Another singer").singers.first()])
     assert changed()
-    songs_upsert(songs=[SongData(title="Imported", singers=("Bulk singer",), language="te", valence=0.2, energy=0.3)])
+    songs_upsert(
+        songs=[SongData(title="Imported", singers=("Bulk singer",), language="te", valence=0.2, energy=0.3)]
+    )
     assert changed()
     Song.objects.filter(pk=song.pk).delete()
     assert changed()

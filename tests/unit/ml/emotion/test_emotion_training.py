@@ -106,7 +106,9 @@ def test_a_second_run_joins_the_shipped_network_as_an_ensemble_member(tmp_path, 
     run.mkdir()
     build_expression_cnn().save_weights(run / "best.weights.h5")  # an untrained network: other errors
     history = [{"epoch": 1, "loss": 1.9, "val_accuracy": 0.2, "val_macro_recall": 0.2, "seconds": 1.0}]
-    (run / "state.json").write_text(json.dumps({"epoch": 1, "best_epoch": 1, "seconds": 60, "history": history}))
+    (run / "state.json").write_text(
+        json.dumps({"epoch": 1, "best_epoch": 1, "seconds": 60, "history": history})
+    )
     faces = _faces(per_class=12)
     data = tmp_path / "faces.npz"
     np.savez(data, images=faces.images, labels=faces.labels, label_names=np.array(EMOTIONS))
@@ -119,10 +121,14 @@ def test_a_second_run_joins_the_shipped_network_as_an_ensemble_member(tmp_path, 
     assert ensemble.temperature == pytest.approx(info["temperature"], abs=1e-4)
     assert len(ensemble.passes) == 2 * len(ensemble.views)
     probe = faces.images[:3]
-    members = [tflite_logits(weights_folder / m["file"], probe, views=ensemble.views) for m in info["members"]]
+    members = [
+        tflite_logits(weights_folder / m["file"], probe, views=ensemble.views) for m in info["members"]
+    ]
     assert not np.allclose(members[0], members[1], atol=1e-2)  # two different networks
     expected = np.mean(members, axis=0) / ensemble.temperature
     np.testing.assert_allclose(ensemble.logits(probe), expected, rtol=1e-4, atol=1e-4)
     # A live stream reads one view through both networks per frame.
     stream = ExpressionCNN(views_per_call=2)
-    assert all(sorted(m for m, _ in group) == [0, 1] and len({v for _, v in group}) == 1 for group in stream._groups)
+    assert all(
+        sorted(m for m, _ in group) == [0, 1] and len({v for _, v in group}) == 1 for group in stream._groups
+    )
