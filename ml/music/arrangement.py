@@ -31,6 +31,8 @@ All take and return (tokens, onsets) of shape (tracks, T): token = pitch index o
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 import numpy as np
 
 from ml.music.config import N_PITCHES, PITCH_LOW, REST
@@ -225,11 +227,26 @@ def _parallel_at(tokens: np.ndarray, i: int, j: int, t0: int, t1: int) -> bool:
     return d0 == d1 and d0 in (0, 7)
 
 
-def _clashes(tokens: np.ndarray, k: int, times: list[int], index: int) -> int:
+def _both_sounding(tokens: np.ndarray, times: list[int]) -> dict[tuple[int, int], list[int]]:
+    """Per voice pair (upper, lower): the indices into `times` at which both voices sound.
+
+    Moving a note off a parallel changes its pitch, never whether it sounds, so this is
+    computed once per piece.
+    """
+    sounding = tokens[:, times] != REST
+    n = len(tokens)
+    return {
+        (i, j): np.flatnonzero(sounding[i] & sounding[j]).tolist() for i in range(n) for j in range(i + 1, n)
+    }
+
+
+def _clashes(
+    tokens: np.ndarray, k: int, times: list[int], index: int, both: dict[tuple[int, int], list[int]]
+) -> int:
     """Parallels of voice k with any other voice into and out of times[index].
 
     For each pair the neighbouring attack times are the nearest ones at which both voices
-    sound (a rest in between does not hide a parallel from the ear, nor from
+    sound (`both`: a rest in between does not hide a parallel from the ear, nor from
     `ml.music.metrics.parallel_perfects`).
     """
     count = 0
@@ -238,11 +255,11 @@ def _clashes(tokens: np.ndarray, k: int, times: list[int], index: int) -> int:
         if j == k or tokens[k, t] == REST or tokens[j, t] == REST:
             continue
         upper, lower = min(k, j), max(k, j)  # the interval is measured down from the upper voice
-        both = [i for i, u in enumerate(times) if tokens[k, u] != REST and tokens[j, u] != REST]
-        at = both.index(index)
-        if at > 0 and _parallel_at(tokens, upper, lower, times[both[at - 1]], t):
+        shared = both[(upper, lower)]
+        at = bisect_left(shared, index)
+        if at > 0 and _parallel_at(tokens, upper, lower, times[shared[at - 1]], t):
             count += 1
-        if at + 1 < len(both) and _parallel_at(tokens, upper, lower, t, times[both[at + 1]]):
+        if at + 1 < len(shared) and _parallel_at(tokens, upper, lower, t, times[shared[at + 1]]):
             count += 1
     return count
 
@@ -264,11 +281,12 @@ def avoid_parallels(
     attacks = sorted({s for k in range(n_tracks) for s, _, _ in grid_notes(tokens[k], onsets[k])})
     order = [2, 1, 3]  # tenor, alto, bass
     starts = [{s: (s, e, tok) for s, e, tok in grid_notes(tokens[k], onsets[k])} for k in range(n_tracks)]
+    both = _both_sounding(tokens, attacks)
     for index, t in enumerate(attacks):
         if index == 0:
             continue
         for k in order:
-            if t not in starts[k] or _clashes(tokens, k, attacks, index) == 0:
+            if t not in starts[k] or _clashes(tokens, k, attacks, index, both) == 0:
                 continue  # (a held note's parallel is the other voice's to fix)
             s, e, tok = starts[k][t]
             if k == n_tracks - 1 and e == n_steps:
@@ -283,7 +301,7 @@ def avoid_parallels(
                 if cand == tok or not low <= cand <= high or (cand + PITCH_LOW) % 12 not in pcs:
                     continue
                 tokens[k, s:e] = cand
-                if _clashes(tokens, k, attacks, index) == 0:
+                if _clashes(tokens, k, attacks, index, both) == 0:
                     best = cand
                     break
                 tokens[k, s:e] = tok
