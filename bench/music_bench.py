@@ -62,7 +62,11 @@ def main() -> int:
     w, c = measure(
         lambda: generate(mood="calm", style="folk", bars=8, seed=1, weights=args.weights), args.repeats
     )
-    rows.append(("`generate()` 8 bars end to end (network + post-processing)", w, c))
+    rows.append(("`generate()` 8 bars end to end (network + post-processing), folk", w, c))
+    w, c = measure(
+        lambda: generate(mood="sad", style="chorale", bars=8, seed=1, weights=args.weights), args.repeats
+    )
+    rows.append(("`generate()` 8 bars end to end, chorale (its arrangement: chords, rests, parallels)", w, c))
     piece = generate(mood="calm", style="folk", bars=8, seed=1)
     w, c = measure(lambda: midi_bytes(piece), args.repeats)
     rows.append(("`midi_bytes()` 8 bars", w, c))

@@ -16,15 +16,22 @@ after the network and before the product grid, only when `generate(arrange=True)
   the folk training accompaniment (`ml.music.corpus.harmonise`: one diatonic triad per
   half bar covering the melody, root in the bass), so that folk pieces are accompanied
   as the folk data was.
+- `fill_rests`: an accompanying voice that falls silent while the melody sounds sings
+  on: it holds its last note while that is a tone of the half bar's chord, moves to the
+  nearest chord tone where the chord changes (the bass to the new root), and a voice
+  that has not come in yet anticipates its next note (or the chord tone nearest it).
+- `hold_repeats`: alto and tenor hold a note the network strikes again at the same
+  pitch inside a half bar (within one chord a singer holds it).
 - `avoid_parallels`: an inner voice (else the bass) that arrives at a parallel fifth or
-  octave moves to a nearby chord tone that makes none.
-- `fill_rests`: an accompanying voice that falls silent while the melody sounds holds
-  its last note (or anticipates its next one) so that all voices sound.
+  octave moves to a nearby chord tone that makes none (run last: filled rests and moved
+  notes make new pairs of attacks).
 
 All take and return (tokens, onsets) of shape (tracks, T): token = pitch index or REST.
 """
 
 from __future__ import annotations
+
+from bisect import bisect_left
 
 import numpy as np
 
@@ -32,6 +39,7 @@ from ml.music.config import N_PITCHES, PITCH_LOW, REST
 from ml.music.phrase import GRID_PER_QUARTER, HALF_BAR, NO_CHORD, chord_pcs, rasterise
 
 BASS_RANGE = (33 - PITCH_LOW, 57 - PITCH_LOW)  # A1..A3: where a chorale bass moves
+SEARCH = 7  # semitones a voice may move off a parallel: a fifth either way
 
 
 def grid_notes(tokens_row: np.ndarray, onsets_row: np.ndarray) -> list[tuple[int, int, int]]:
@@ -116,27 +124,102 @@ def reharmonise(tokens: np.ndarray, onsets: np.ndarray) -> tuple[np.ndarray, np.
     return out_t, out_o
 
 
-def fill_rests(tokens: np.ndarray, onsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Accompanying voices sound wherever the melody sounds (hold the last note, else the next)."""
+def _bounds(tokens: np.ndarray, k: int, t: int) -> tuple[int, int]:
+    """The pitch range voice k may take at step t without crossing the sounding voices next to it."""
+    above = int(tokens[k - 1, t]) if k > 0 and tokens[k - 1, t] != REST else N_PITCHES
+    below = int(tokens[k + 1, t]) if k + 1 < len(tokens) and tokens[k + 1, t] != REST else -1
+    return below + 1, above - 1
+
+
+def _fill_tone(
+    tokens: np.ndarray, k: int, t: int, near: int, pcs: tuple[int, ...] | None, root: bool = False
+) -> int:
+    """The note voice k takes at step t of a filled rest: the chord's root in the bass's range
+    if `root`, else `near` itself if it is a chord tone (or there is no chord), else the
+    nearest chord tone between the neighbouring voices."""
+    if pcs is None:
+        return near
+    if root:
+        return nearest_with_pcs(near, {pcs[0]}, *BASS_RANGE)
+    if (near + PITCH_LOW) % 12 in pcs:
+        return near
+    low, high = _bounds(tokens, k, t)
+    if low > high:
+        low, high = 0, N_PITCHES - 1
+    return nearest_with_pcs(near, set(pcs), low, high)
+
+
+def fill_rests(
+    tokens: np.ndarray, onsets: np.ndarray, chords: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Alto, tenor and bass sound wherever the melody sounds, on tones of the half bar's chord.
+
+    A rest of an accompanying voice under a sounding melody is filled as a chorale singer
+    would sing through it: the note before is held while it belongs to the half bar's
+    chord; where it does not (the chord changed), the voice moves to the nearest chord
+    tone between its neighbours (a bass at a half bar: the root). A voice that has not
+    come in yet anticipates its next note (or the chord tone nearest it). The melody and
+    every note the network wrote stay as they are. Without chords notes are only held or
+    anticipated.
+    """
     tokens, onsets = np.array(tokens, copy=True), np.array(onsets, copy=True)
+    n_tracks, n_steps = tokens.shape
+    bass = n_tracks - 1
     melody_sounds = tokens[0] != REST
-    for k in range(1, len(tokens)):
+
+    def chord_at(t: int) -> tuple[int, ...] | None:
+        if chords is None:
+            return None
+        c = int(chords[min(t // HALF_BAR, len(chords) - 1)])
+        return None if c == NO_CHORD else chord_pcs(c)
+
+    for k in range(1, n_tracks):
         row = tokens[k]
-        for t in range(len(row)):
-            if row[t] == REST and melody_sounds[t]:
-                if t > 0 and row[t - 1] != REST:
-                    row[t] = row[t - 1]  # held: no onset
-                else:
-                    ahead = np.flatnonzero(row[t:] != REST)
-                    if ahead.size:
-                        row[t] = row[t + ahead[0]]
-                        onsets[k, t] = 1  # the next note starts early
-                        onsets[k, t + ahead[0]] = 0
+        for t in range(n_steps):
+            if row[t] != REST or not melody_sounds[t]:
+                continue
+            pcs = chord_at(t)
+            if t > 0 and row[t - 1] != REST:  # go on from the note before
+                prev = int(row[t - 1])
+                chord_changes = t % HALF_BAR == 0 and pcs != chord_at(t - 1)
+                tone = _fill_tone(tokens, k, t, prev, pcs, root=k == bass and chord_changes)
+                row[t] = tone
+                onsets[k, t] = int(tone != prev)
+                continue
+            ahead = np.flatnonzero(row[t:] != REST)
+            if ahead.size:  # come in early: the next note, or a chord tone near it
+                nxt = t + int(ahead[0])
+                tone = _fill_tone(tokens, k, t, int(row[nxt]), pcs, root=k == bass and t % HALF_BAR == 0)
+                row[t] = tone
+                onsets[k, t] = 1
+                if tone == row[nxt] and nxt // HALF_BAR == t // HALF_BAR:
+                    onsets[k, nxt] = 0  # the next note itself starts early
+            else:
+                before = np.flatnonzero(row[:t] != REST)
+                if before.size:  # silent to the end: take up its last note's register
+                    row[t] = _fill_tone(tokens, k, t, int(row[before[-1]]), pcs, root=k == bass)
+                    onsets[k, t] = 1
+    return tokens, onsets
+
+
+def hold_repeats(tokens: np.ndarray, onsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Alto and tenor hold a note the network re-attacks at the same pitch inside a half bar.
+
+    The network's inner voices strike a repeated note about twice as often per bar as
+    they change pitch; within one chord a singer would hold it. Re-attacks on a half bar
+    (where the chord may change) and every melody and bass note stay.
+    """
+    tokens, onsets = np.array(tokens, copy=True), np.array(onsets, copy=True)
+    n_tracks, n_steps = tokens.shape
+    for k in range(1, n_tracks - 1):
+        for t in range(1, n_steps):
+            if onsets[k, t] and t % HALF_BAR and tokens[k, t] != REST and tokens[k, t] == tokens[k, t - 1]:
+                onsets[k, t] = 0
     return tokens, onsets
 
 
 def _parallel_at(tokens: np.ndarray, i: int, j: int, t0: int, t1: int) -> bool:
-    """Do voices i and j move in parallel fifths/octaves (mod 12) from step t0 to t1?"""
+    """Do voices i (the upper) and j move in parallel fifths/octaves (mod 12) from step t0 to t1?"""
     a0, a1, b0, b1 = (int(x) for x in (tokens[i, t0], tokens[i, t1], tokens[j, t0], tokens[j, t1]))
     if REST in (a0, a1, b0, b1) or a0 == a1 or b0 == b1 or (a1 > a0) != (b1 > b0):
         return False
@@ -144,15 +227,39 @@ def _parallel_at(tokens: np.ndarray, i: int, j: int, t0: int, t1: int) -> bool:
     return d0 == d1 and d0 in (0, 7)
 
 
-def _clashes(tokens: np.ndarray, k: int, times: list[int], index: int) -> int:
-    """Parallels of voice k with any other voice into and out of times[index]."""
+def _both_sounding(tokens: np.ndarray, times: list[int]) -> dict[tuple[int, int], list[int]]:
+    """Per voice pair (upper, lower): the indices into `times` at which both voices sound.
+
+    Moving a note off a parallel changes its pitch, never whether it sounds, so this is
+    computed once per piece.
+    """
+    sounding = tokens[:, times] != REST
+    n = len(tokens)
+    return {
+        (i, j): np.flatnonzero(sounding[i] & sounding[j]).tolist() for i in range(n) for j in range(i + 1, n)
+    }
+
+
+def _clashes(
+    tokens: np.ndarray, k: int, times: list[int], index: int, both: dict[tuple[int, int], list[int]]
+) -> int:
+    """Parallels of voice k with any other voice into and out of times[index].
+
+    For each pair the neighbouring attack times are the nearest ones at which both voices
+    sound (`both`: a rest in between does not hide a parallel from the ear, nor from
+    `ml.music.metrics.parallel_perfects`).
+    """
     count = 0
+    t = times[index]
     for j in range(len(tokens)):
-        if j == k:
+        if j == k or tokens[k, t] == REST or tokens[j, t] == REST:
             continue
-        if index > 0 and _parallel_at(tokens, k, j, times[index - 1], times[index]):
+        upper, lower = min(k, j), max(k, j)  # the interval is measured down from the upper voice
+        shared = both[(upper, lower)]
+        at = bisect_left(shared, index)
+        if at > 0 and _parallel_at(tokens, upper, lower, times[shared[at - 1]], t):
             count += 1
-        if index + 1 < len(times) and _parallel_at(tokens, k, j, times[index], times[index + 1]):
+        if at + 1 < len(shared) and _parallel_at(tokens, upper, lower, t, times[shared[at + 1]]):
             count += 1
     return count
 
@@ -165,20 +272,21 @@ def avoid_parallels(
     At every attack where two voices arrive at a perfect fifth/octave in similar motion
     from the same interval, the note of the voice a listener notices least (tenor, alto,
     then bass, but never its final note; never the melody) moves to the nearest tone of
-    its half bar's chord (or
-    of the sounding voices when there is no chord) within a fourth that makes no parallel
-    with any voice and does not cross the voices next to it. Rhythms are kept.
+    its half bar's chord (or of the sounding voices when there is no chord) within a fifth
+    that makes no parallel with any voice and does not cross the voices next to it.
+    Rhythms are kept.
     """
     tokens, onsets = np.array(tokens, copy=True), np.array(onsets, copy=True)
     n_tracks, n_steps = tokens.shape
     attacks = sorted({s for k in range(n_tracks) for s, _, _ in grid_notes(tokens[k], onsets[k])})
     order = [2, 1, 3]  # tenor, alto, bass
     starts = [{s: (s, e, tok) for s, e, tok in grid_notes(tokens[k], onsets[k])} for k in range(n_tracks)]
+    both = _both_sounding(tokens, attacks)
     for index, t in enumerate(attacks):
         if index == 0:
             continue
         for k in order:
-            if t not in starts[k] or _clashes(tokens, k, attacks, index) == 0:
+            if t not in starts[k] or _clashes(tokens, k, attacks, index, both) == 0:
                 continue  # (a held note's parallel is the other voice's to fix)
             s, e, tok = starts[k][t]
             if k == n_tracks - 1 and e == n_steps:
@@ -187,14 +295,13 @@ def avoid_parallels(
             pcs = chord_pcs(int(chords[slot])) if chords is not None else None
             if pcs is None:
                 pcs = tuple(int(x + PITCH_LOW) % 12 for x in tokens[:, t] if x != REST)
-            above = int(tokens[k - 1, t]) if tokens[k - 1, t] != REST else N_PITCHES
-            below = int(tokens[k + 1, t]) if k + 1 < n_tracks and tokens[k + 1, t] != REST else -1
+            low, high = _bounds(tokens, k, t)
             best = None
-            for cand in sorted(range(tok - 5, tok + 6), key=lambda p: (abs(p - tok), p)):
-                if cand == tok or not below < cand < above or (cand + PITCH_LOW) % 12 not in pcs:
+            for cand in sorted(range(tok - SEARCH, tok + SEARCH + 1), key=lambda p: (abs(p - tok), p)):
+                if cand == tok or not low <= cand <= high or (cand + PITCH_LOW) % 12 not in pcs:
                     continue
                 tokens[k, s:e] = cand
-                if _clashes(tokens, k, attacks, index) == 0:
+                if _clashes(tokens, k, attacks, index, both) == 0:
                     best = cand
                     break
                 tokens[k, s:e] = tok
@@ -211,5 +318,6 @@ ARRANGEMENTS = {
     "reharmonise": reharmonise,
     "fill_rests": fill_rests,
     "avoid_parallels": avoid_parallels,
+    "hold_repeats": hold_repeats,
 }
-CHORD_STEPS = ("follow_chords", "avoid_parallels")  # the steps that read the network's chords
+CHORD_STEPS = ("follow_chords", "avoid_parallels", "fill_rests")  # the steps that read the network's chords

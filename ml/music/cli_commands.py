@@ -36,7 +36,8 @@ def _train(args: argparse.Namespace) -> int:
 def _parse_corpus(args: argparse.Namespace) -> int:
     from ml.music.notes import parse_corpus
 
-    print(json.dumps(parse_corpus(Path(args.out), limit=args.limit), indent=2))
+    styles = tuple(args.style or ("folk", "chorale"))
+    print(json.dumps(parse_corpus(Path(args.out), styles=styles, limit=args.limit, only=args.only), indent=2))
     return 0
 
 
@@ -142,6 +143,15 @@ def register(sub) -> None:
     p = sub.add_parser("parse-corpus", help="v2: parse every folk tune and chorale to notes (slow, once)")
     p.add_argument("--out", default=str(CACHE_DIR / "tunes.npz"))
     p.add_argument("--limit", type=int, default=None, help="at most this many files")
+    p.add_argument(
+        "--style", action="append", choices=("folk", "chorale"), default=[], help="only these styles"
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="folk files matching this glob (in music21's corpus, e.g. 'oneills1850/1176-*'); repeatable",
+    )
     p.set_defaults(func=_parse_corpus)
 
     p = sub.add_parser("build-phrases", help="v2: 8-bar phrase windows from the parsed corpus")

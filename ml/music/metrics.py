@@ -490,9 +490,28 @@ def parallel_perfects(pitches: np.ndarray) -> int:
     return count
 
 
-def all_voices_sounding_share(pitches: np.ndarray) -> float:
-    """Share of the steps where anything sounds at which every voice sounds."""
+def sounding_through_breaths(pitches: np.ndarray) -> np.ndarray:
+    """(tracks, steps) bool: the voice sounds, or takes a one-sixteenth breath between two of
+    its notes of the same pitch.
+
+    On the product's grid that breath is how a re-attacked note is written (the note before
+    gives up its last sixteenth, `ml.music.phrase_generate.grid_to_tokens16`), in real and
+    generated pieces alike: a listener hears a repeated note, not a voice dropping out.
+    """
+    pitches = np.asarray(pitches)
     sounding = pitches >= 0
+    breath = np.zeros_like(sounding)
+    breath[:, 1:-1] = ~sounding[:, 1:-1] & sounding[:, :-2] & (pitches[:, :-2] == pitches[:, 2:])
+    return sounding | breath
+
+
+def all_voices_sounding_share(pitches: np.ndarray, breaths_sound: bool = True) -> float:
+    """Share of the steps where anything sounds at which every voice sounds.
+
+    With `breaths_sound` (the listener's view) a re-attack's one-sixteenth breath counts as
+    sounding (`sounding_through_breaths`); without it every silent sixteenth counts.
+    """
+    sounding = sounding_through_breaths(pitches) if breaths_sound else np.asarray(pitches) >= 0
     anything = sounding.any(axis=0)
     return float(sounding.all(axis=0)[anything].mean()) if anything.any() else float("nan")
 
@@ -541,6 +560,7 @@ LISTENER_FACTS: dict[str, Callable[[np.ndarray], float]] = {
     "bass_moves_per_bar": bass_moves_per_bar,
     "parallels_per_8_bars": lambda p: parallel_perfects(p) * 8 * STEPS_PER_BAR / max(p.shape[1], 1),
     "all_voices_sounding": all_voices_sounding_share,
+    "all_voices_sounding_strict": lambda p: all_voices_sounding_share(p, breaths_sound=False),
 }
 
 

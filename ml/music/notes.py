@@ -48,8 +48,16 @@ class Tune:
     fermatas: list[float] = field(default_factory=list)  # offsets (ql) of soprano notes with a fermata
 
 
-def source_files(styles: Iterable[str] = ("folk", "chorale")) -> list[tuple[str, str, str]]:
-    """(style, collection, path) of every corpus file of the chosen styles."""
+def source_files(
+    styles: Iterable[str] = ("folk", "chorale"), only: Sequence[str] = ()
+) -> list[tuple[str, str, str]]:
+    """(style, collection, path) of every corpus file of the chosen styles.
+
+    With `only` (glob patterns relative to the corpus folder) just the folk files that
+    match one; the chorales stay whole.
+    """
+    from fnmatch import fnmatch
+
     root = corpus_root()
     out: list[tuple[str, str, str]] = []
     for style in styles:
@@ -64,6 +72,12 @@ def source_files(styles: Iterable[str] = ("folk", "chorale")) -> list[tuple[str,
             ]
         else:
             raise ValueError(f"unknown style {style!r}")
+    if only:
+        out = [
+            task
+            for task in out
+            if task[0] != "folk" or any(fnmatch(str(Path(task[2]).relative_to(root)), p) for p in only)
+        ]
     return out
 
 
@@ -234,12 +248,21 @@ def load_tunes(path: Path) -> list[Tune]:
 
 
 def parse_corpus(
-    out: Path, styles: Iterable[str] = ("folk", "chorale"), limit: int | None = None, progress: bool = True
+    out: Path,
+    styles: Iterable[str] = ("folk", "chorale"),
+    limit: int | None = None,
+    progress: bool = True,
+    only: Sequence[str] = (),
 ) -> dict:
-    """Parse the corpus files (one process: the machine's other core is someone else's) to `out`."""
+    """Parse the corpus files (one process: the machine's other core is someone else's) to `out`.
+
+    `only`: glob patterns relative to music21's corpus folder (``essenFolksong/erk2*``); a
+    folk file that matches none is skipped (chorales always stay, so the chorale split
+    is the full build's). A folk subset has its own by-tune split, not the full build's.
+    """
     from tqdm import tqdm
 
-    tasks = source_files(styles)
+    tasks = source_files(styles, only)
     if limit is not None:
         tasks = tasks[:limit]
     tunes: list[Tune] = []

@@ -98,3 +98,90 @@ def test_the_form_of_longer_pieces_and_the_kept_cadence_bar():
     assert form_plan(3)[-1] == ("B", 1.0)  # the last phrase closes
     keep = bars_kept(12, 2)  # one phrase, then bars 1-3 and the cadence bar 8 of the second
     assert keep.size == 12 * 8 and keep[-8] == 15 * 8 and keep[8 * 8 + 3 * 8 - 1] == 8 * 8 + 3 * 8 - 1
+
+
+def _pitches16(tokens: np.ndarray, onsets: np.ndarray) -> np.ndarray:
+    rows = grid_to_tokens16(tokens, onsets)
+    return np.where(rows == REST, -1, rows.astype(np.int16) + PITCH_LOW)
+
+
+def test_fill_rests_sings_through_a_chord_change_on_the_new_chords_tones():
+    # C major then F major (half bars of 4 eighths); the tenor stops after one eighth and
+    # the bass after two, while melody and alto go on
+    tokens = np.full((4, 8), REST, dtype=np.int8)
+    tokens[0] = _i(72, 72, 72, 72, 72, 72, 72, 72)
+    tokens[1] = _i(67, 67, 67, 67, 69, 69, 69, 69)
+    tokens[2, :1] = _i(64)
+    tokens[3, :2] = _i(48, 48)
+    onsets = np.zeros((4, 8), dtype=np.int8)
+    onsets[:, 0] = 1
+    onsets[1, 4] = 1
+    out, ons = fill_rests(tokens, onsets, np.array([0, 5]))  # C major, F major
+    assert (out != REST).all()
+    assert np.array_equal(out[:2], tokens[:2]) and np.array_equal(ons[:2], onsets[:2])  # untouched
+    assert out[2, :4].tolist() == _i(64) * 4  # E is a tone of C major: held
+    assert out[2, 4] + PITCH_LOW == 65 and ons[2, 4] == 1  # ... and moves to F (nearest tone of F major)
+    assert out[3, :4].tolist() == _i(48) * 4 and out[3, 4] + PITCH_LOW in (41, 53)  # bass: C, then F
+    assert ons[3, 4] == 1 and ons[3, 1:4].tolist() == [0, 0, 0]
+
+
+def test_fill_rests_brings_a_late_voice_in_early_on_a_chord_tone():
+    tokens = np.full((4, 4), REST, dtype=np.int8)
+    tokens[0] = _i(76, 76, 77, 77)
+    tokens[1] = _i(72, 72, 72, 72)
+    tokens[2, 2:] = _i(65, 65)  # the tenor comes in on F, a tone of no C major
+    tokens[3] = _i(48) * 4
+    onsets = np.zeros((4, 4), dtype=np.int8)
+    onsets[:, 0] = 1
+    onsets[0, 2] = onsets[2, 2] = 1
+    out, ons = fill_rests(tokens, onsets, np.array([0]))
+    assert out[2, :2].tolist() == _i(64, 64) and ons[2, :3].tolist() == [1, 0, 1]  # E, then its F
+    plain, plain_ons = fill_rests(tokens, onsets)  # without chords: the F itself comes early
+    assert plain[2].tolist() == _i(65) * 4 and plain_ons[2].tolist() == [1, 0, 0, 0]
+
+
+def test_a_fifth_between_alto_and_the_tenor_below_it_moves_the_tenor_not_the_alto():
+    tokens = np.full((4, 4), REST, dtype=np.int8)
+    tokens[0] = _i(76, 76, 77, 77)  # E5 F5
+    tokens[1] = _i(72, 72, 74, 74)  # C5 -> D5 over
+    tokens[2] = _i(65, 65, 67, 67)  # F4 -> G4: fifths in parallel, the tenor below the alto
+    tokens[3] = _i(50, 50, 47, 47)  # D3 -> B2
+    onsets = np.zeros((4, 4), dtype=np.int8)
+    onsets[:, 0] = onsets[:, 2] = 1
+    assert parallel_perfects(_pitches16(tokens, onsets)) == 1
+    out, _ = avoid_parallels(tokens, onsets, np.array([NO_CHORD]))
+    assert parallel_perfects(_pitches16(out, onsets)) == 0
+    assert np.array_equal(out[:2], tokens[:2]) and np.array_equal(out[3], tokens[3])  # the tenor gave way
+    assert out[2, 2] != tokens[2, 2]
+
+
+def test_a_parallel_across_a_rest_is_seen_as_the_metric_hears_it():
+    # alto and bass in octaves C -> D; the alto rests while the tenor moves in between
+    tokens = np.full((4, 4), REST, dtype=np.int8)
+    tokens[0] = _i(76, 76, 77, 77)
+    tokens[1] = [60 - PITCH_LOW, REST, 62 - PITCH_LOW, 62 - PITCH_LOW]
+    tokens[2] = _i(55, 57, 57, 57)
+    tokens[3] = _i(48, 48, 50, 50)
+    onsets = np.zeros((4, 4), dtype=np.int8)
+    onsets[:, 0] = 1
+    onsets[[0, 1, 3], 2] = 1
+    onsets[2, 1] = 1
+    assert parallel_perfects(_pitches16(tokens, onsets)) == 1
+    out, _ = avoid_parallels(tokens, onsets, np.array([NO_CHORD]))
+    assert parallel_perfects(_pitches16(out, onsets)) == 0
+    assert np.array_equal(out[0], tokens[0]) and np.array_equal(out[3], tokens[3])
+
+
+def test_hold_repeats_ties_inner_repeated_notes_inside_a_half_bar_only():
+    from ml.music.arrangement import hold_repeats
+
+    tokens = np.full((4, 8), REST, dtype=np.int8)
+    tokens[0] = _i(72, 72, 74, 74, 76, 76, 77, 77)
+    tokens[1] = _i(67) * 8
+    tokens[2] = _i(64) * 8
+    tokens[3] = _i(48) * 8
+    onsets = np.ones((4, 8), dtype=np.int8)  # every voice strikes every eighth
+    _, ons = hold_repeats(tokens, onsets)
+    # held, struck again at the half bar; melody and bass keep their re-attacks
+    assert ons[1].tolist() == ons[2].tolist() == [1, 0, 0, 0, 1, 0, 0, 0]
+    assert np.array_equal(ons[0], onsets[0]) and np.array_equal(ons[3], onsets[3])

@@ -25,3 +25,14 @@ def test_the_split_takes_a_tenth_of_each_styles_pieces_and_is_fixed():
     )
     assert (first == again).all()
     assert first[:50].sum() == 5 and first[50:].sum() == 2
+
+
+def test_a_folk_subset_keeps_every_chorale_and_only_the_matching_folk_files():
+    from ml.music.notes import source_files
+
+    full = source_files()
+    subset = source_files(only=["oneills1850/1176-*", "miscFolk/*"])
+    folk = [path for style, _, path in subset if style == "folk"]
+    assert folk and all("/oneills1850/1176-" in p or "/miscFolk/" in p for p in folk)
+    assert len(folk) < sum(style == "folk" for style, _, _ in full)
+    assert [t for t in subset if t[0] == "chorale"] == [t for t in full if t[0] == "chorale"]

@@ -160,3 +160,26 @@ def test_the_network_alone_has_no_arrangement_and_unknown_steps_are_refused(ship
     assert steps.info["arrangement"] == ["avoid_parallels"]
     with pytest.raises(ValueError):
         generate(mood="sad", style="chorale", bars=8, arrange=("louder",))
+
+
+def _one_hot_phrase(melody_midi: list[int]) -> np.ndarray:
+    """(1 phrase, 4 tracks, 64 eighths, 66) network output: a melody of one eighth per note
+    over silent lower voices."""
+    from ml.music.config import N_TOKENS, PITCH_LOW, REST
+
+    out = np.zeros((1, 4, 64, N_TOKENS + 1), dtype=np.float32)
+    out[0, 1:, :, REST] = 1.0
+    for t in range(64):
+        out[0, 0, t, melody_midi[t % len(melody_midi)] - PITCH_LOW] = 1.0
+        out[0, 0, t, N_TOKENS] = 1.0  # attacked every eighth
+    return out
+
+
+def test_candidates_are_tried_the_most_stepwise_melody_first():
+    from ml.music.generate import singable_order
+
+    leaping = _one_hot_phrase([60, 72, 55, 67])  # octave and fifth leaps
+    stepwise = _one_hot_phrase([60, 62, 64, 65, 67, 65, 64, 62])
+    half = _one_hot_phrase([60, 62, 64, 72])
+    assert singable_order(np.stack([leaping, stepwise, half])) == [1, 2, 0]
+    assert singable_order(np.stack([stepwise, stepwise])) == [0, 1]  # ties keep the network's order

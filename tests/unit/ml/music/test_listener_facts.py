@@ -135,6 +135,17 @@ def test_all_voices_sounding():
     assert all_voices_sounding_share(p) == 0.5
 
 
+def test_a_re_attacks_breath_is_heard_as_a_repeated_note_a_rest_is_not():
+    p = silence(2, 1)
+    p[0] = 72
+    notes(p[1], (0, 3, 60), (4, 4, 60))  # C re-attacked: the product's one-sixteenth breath
+    notes(p[1], (8, 3, 60), (11, 1, -1), (12, 4, 62))  # a sixteenth rest before another pitch
+    assert all_voices_sounding_share(p, breaths_sound=False) == 14 / 16
+    assert all_voices_sounding_share(p) == 15 / 16  # the breath sounds, the rest before D does not
+    p[1, 4] = -1  # two silent sixteenths are a rest even between equal pitches
+    assert all_voices_sounding_share(p) == 13 / 16
+
+
 def test_key_finders_agree_with_music21_on_clear_scales():
     # tunes that outline their triad and cadence on the tonic
     c_major = silence(1, 2)
