@@ -85,7 +85,7 @@ def weights_folder(tmp_path, monkeypatch):
 
     out = tmp_path / "weights"
     out.mkdir()
-    for path in (model.EXPRESSION_TFLITE, model.EXPRESSION_INFO):
+    for path in (*model.expression_members(), model.EXPRESSION_INFO):
         shutil.copy(path, out / path.name)
     monkeypatch.setattr(model, "WEIGHTS_DIR", out)
     monkeypatch.setattr(model, "EXPRESSION_TFLITE", out / model.EXPRESSION_TFLITE.name)
@@ -98,7 +98,7 @@ def weights_folder(tmp_path, monkeypatch):
 def test_a_second_run_joins_the_shipped_network_as_an_ensemble_member(tmp_path, weights_folder):
     import json
 
-    from ml.emotion.model import ExpressionCNN, tflite_logits
+    from ml.emotion.model import ExpressionCNN, expression_info, expression_members, tflite_logits
     from ml.emotion.network import build_expression_cnn
     from ml.emotion.train import add_member
 
@@ -113,22 +113,24 @@ def test_a_second_run_joins_the_shipped_network_as_an_ensemble_member(tmp_path, 
     data = tmp_path / "faces.npz"
     np.savez(data, images=faces.images, labels=faces.labels, label_names=np.array(EMOTIONS))
 
+    shipped = [path.name for path in expression_members()]
     info = add_member(data=data, folder=run, out=weights_folder)
+    expression_info.cache_clear()  # the description on disk changed
 
-    assert [m["file"] for m in info["members"]] == ["expression_cnn.tflite", "expression_cnn_2.tflite"]
-    assert info["members"][1]["train_minutes"] == 1.0 and "epochs" not in info
+    files = [m["file"] for m in info["members"]]
+    assert files == [*shipped, f"expression_cnn_{len(shipped) + 1}.tflite"]
+    assert info["members"][-1]["train_minutes"] == 1.0 and "epochs" not in info
     ensemble = ExpressionCNN()
     assert ensemble.temperature == pytest.approx(info["temperature"], abs=1e-4)
-    assert len(ensemble.passes) == 2 * len(ensemble.views)
+    assert len(ensemble.passes) == len(files) * len(ensemble.views)
     probe = faces.images[:3]
     members = [
         tflite_logits(weights_folder / m["file"], probe, views=ensemble.views) for m in info["members"]
     ]
-    assert not np.allclose(members[0], members[1], atol=1e-2)  # two different networks
+    assert not np.allclose(members[0], members[-1], atol=1e-2)  # different networks
     expected = np.mean(members, axis=0) / ensemble.temperature
     np.testing.assert_allclose(ensemble.logits(probe), expected, rtol=1e-4, atol=1e-4)
-    # A live stream reads one view through both networks per frame.
-    stream = ExpressionCNN(views_per_call=2)
-    assert all(
-        sorted(m for m, _ in group) == [0, 1] and len({v for _, v in group}) == 1 for group in stream._groups
-    )
+    # A live stream reading as many passes as there are networks reads one view through each.
+    stream = ExpressionCNN(views_per_call=len(files))
+    for group in stream._groups:
+        assert sorted(m for m, _ in group) == list(range(len(files))) and len({v for _, v in group}) == 1

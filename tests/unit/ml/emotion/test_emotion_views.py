@@ -68,4 +68,4 @@ def test_a_stream_reads_one_group_of_views_per_face_and_the_groups_cover_them_al
     np.testing.assert_allclose(np.mean(per_group, axis=0), full.logits(faces[:1])[0], rtol=1e-4, atol=1e-4)
     assert sorted(p for group in stream._groups for p in group) == sorted(full.passes)
     with pytest.raises(ValueError, match="divide"):
-        ExpressionCNN(views_per_call=4)
+        ExpressionCNN(views_per_call=5)
