@@ -99,7 +99,7 @@ def test_drop_blips_absorbs_a_single_sixteenth_between_other_notes():
         ({"mood": 3}, InvalidMood),
         ({"style": "techno"}, InvalidStyle),
         ({"bars": 0}, InvalidBars),
-        ({"bars": 65}, InvalidBars),
+        ({"bars": 129}, InvalidBars),
         ({"bars": True}, InvalidBars),
         ({"tempo": 39}, InvalidTempo),
         ({"tempo": 241}, InvalidTempo),
