@@ -12,7 +12,8 @@ The phrase network writes 8-bar phrases; a piece is a chain of them, one per sec
   piece-wide + section + a little fresh noise), so a returning A is a varied repeat.
 - **Key regions**: a new section (B, C) is moved to a related key: in major B to the
   dominant and C to the subdominant, in minor B to the subdominant and C to the
-  dominant (both minor). The network writes every section in the home key; moving a
+  dominant (both minor); the last section before the outro is always in the home key
+  (a verse/chorus piece closes with its chorus at home). The network writes every section in the home key; moving a
   diatonic section keeps it diatonic in its new key, so no note is re-snapped.
 - **Cadences**: every section is asked for a closing phrase (cadence condition 1) but
   the intro and the first phrase of a period, which lead on. A section shorter than the
@@ -171,8 +172,10 @@ def apply_key_regions(pitches: np.ndarray, form: Form, mode: str) -> tuple[np.nd
     and the form with each section's `key_shift`."""
     out = pitches.copy()
     sections = []
-    for section in form.sections:
-        interval = KEY_REGIONS[mode].get(section.letter, 0)
+    # the last section before any outro comes home (a closing chorus is in the home key)
+    closing = max(i for i, s in enumerate(form.sections) if s.letter != OUTRO)
+    for index, section in enumerate(form.sections):
+        interval = KEY_REGIONS[mode].get(section.letter, 0) if index != closing else 0
         lo, hi = section.start_bar * STEPS_PER_BAR, (section.start_bar + section.bars) * STEPS_PER_BAR
         shift = _region_shift(interval, out[:, lo:hi]) if interval else 0
         if shift:

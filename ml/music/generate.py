@@ -465,9 +465,10 @@ def generate(
 
 def shape_piece(piece: Piece, form: Form) -> None:
     """Register, key regions and ending (`ml.music.register`, `ml.music.form`), in place."""
-    pitches, key, shift = apply_register(piece.pitches, piece.key, piece.mood)
+    # key regions first: they move whole sections, and the register is the whole piece's
+    pitches, form = apply_key_regions(piece.pitches, form, key_tonic_mode(piece.key)[1])
+    pitches, key, shift = apply_register(pitches, piece.key, piece.mood)
     tonic, mode = key_tonic_mode(key)
-    pitches, form = apply_key_regions(pitches, form, mode)
     pitches = end_piece(pitches, tonic, mode)
     piece.pitches, piece.key, piece.form = pitches, key, form
     piece.pianoroll = pitches_to_pianoroll(pitches)

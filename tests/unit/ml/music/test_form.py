@@ -82,6 +82,8 @@ def test_new_sections_move_to_the_related_key_and_returns_stay_home():
     assert set(moved[:, : 8 * 16].ravel()) == {60} and set(moved[:, 12 * 16 :].ravel()) == {60}
     _, minor = apply_key_regions(pitches, plan_form(16, CALM), "minor")
     assert minor.sections[2].key_shift == 5  # minor: B in the subdominant
+    _, chorus_last = apply_key_regions(pitches, plan_form(16, EXCITED), "major")  # A B A B
+    assert [s.key_shift for s in chorus_last.sections] == [0, -5, 0, 0]  # the closing chorus is home
 
 
 def test_the_ending_is_a_held_tonic_chord():
