@@ -13,8 +13,9 @@ The phrase network writes 8-bar phrases; a piece is a chain of them, one per sec
 - **Key regions**: a new section (B, C) is moved to a related key: in major B to the
   dominant and C to the subdominant, in minor B to the subdominant and C to the
   dominant (both minor); the last section before the outro is always in the home key
-  (a verse/chorus piece closes with its chorus at home). The network writes every section in the home key; moving a
-  diatonic section keeps it diatonic in its new key, so no note is re-snapped.
+  (a verse/chorus piece closes with its chorus at home). The network writes every
+  section in the home key; moving a diatonic section keeps it diatonic in its new key,
+  so no note is re-snapped.
 - **Cadences**: every section is asked for a closing phrase (cadence condition 1) but
   the intro and the first phrase of a period, which lead on. A section shorter than the
   phrase keeps the phrase's first bars and its cadence bar.
