@@ -72,6 +72,22 @@ def main() -> int:
     rows.append(("`midi_bytes()` 8 bars", w, c))
     w, c = measure(lambda: piano_roll_png(piece), max(3, args.repeats // 5))
     rows.append(("`piano_roll_png()` 8 bars", w, c))
+    from ml.music import loudness_db
+
+    def whole_piece(bars: int, arrangement: str):
+        """What a composition job does before saving: generate, MIDI, audio (OGG)."""
+        made = generate(mood="excited", style="folk", bars=bars, seed=1, arrangement=arrangement)
+        return render_audio(to_midi(made), "ogg", loudness_db=loudness_db(made.mood))
+
+    for bars, arrangement in ((8, "piano"), (8, "beat"), (64, "strings"), (64, "beat")):
+        w, c = measure(lambda b=bars, a=arrangement: whole_piece(b, a), max(3, args.repeats // 10))
+        rows.append(
+            (
+                f"{bars} bars, {arrangement}: `generate()` + MIDI + OGG (goal < {1 if bars == 8 else 10} s)",
+                w,
+                c,
+            )
+        )
     long_piece = generate(mood="calm", style="folk", bars=10, tempo=80, seed=1)  # 30.0 s
     midi = to_midi(long_piece)
     for fmt in ("wav", "ogg"):

@@ -19,6 +19,8 @@ from echoes_site.pagination import PAGE_PARAMETERS, Ordering, paginated_response
 from echoes_site.throttling import ScopedRateThrottle, UserRateThrottle
 from ml.mood import MOOD_LABELS
 from ml.music.config import MAX_BARS, MAX_TEMPO, MIN_BARS, MIN_TEMPO, STYLES
+from ml.music.generate import LENGTHS
+from ml.music.instrumentation import ARRANGEMENT_NAMES
 
 
 def _limit_reached(error: services.CompositionLimitReached) -> exceptions.Throttled:
@@ -87,7 +89,22 @@ class CompositionCreateApi(APIView):
         session_id = serializers.IntegerField(required=False, min_value=1)
         style = serializers.CharField(max_length=32, help_text=f"One of {', '.join(STYLES)}.")
         # The bounds the service enforces, stated in the schema (schemathesis found tempo's).
-        bars = serializers.IntegerField(required=False, default=8, min_value=MIN_BARS, max_value=MAX_BARS)
+        bars = serializers.IntegerField(
+            required=False,
+            min_value=MIN_BARS,
+            max_value=MAX_BARS,
+            help_text="Length in bars of 4 beats (8 when neither bars nor length is given).",
+        )
+        length = serializers.ChoiceField(
+            choices=list(LENGTHS),
+            required=False,
+            help_text="Length in listening time instead of bars (the bars follow the tempo).",
+        )
+        arrangement = serializers.ChoiceField(
+            choices=list(ARRANGEMENT_NAMES),
+            required=False,
+            help_text="The instruments; omitted = the one that suits the mood.",
+        )
         tempo = serializers.IntegerField(
             required=False,
             allow_null=True,
@@ -105,7 +122,12 @@ class CompositionCreateApi(APIView):
         examples=[
             OpenApiExample(
                 "A calm folk piece", value={"mood": "calm", "style": "folk", "bars": 8}, request_only=True
-            )
+            ),
+            OpenApiExample(
+                "A minute of happy folk on piano",
+                value={"mood": "happy", "style": "folk", "length": "1min", "arrangement": "piano"},
+                request_only=True,
+            ),
         ],
     )
     def post(self, request):

@@ -12,6 +12,9 @@ from django.db import models
 from django.db.models import Q
 
 from ml.mood import MOOD_LABELS
+from ml.music.config import MAX_BARS, MIN_BARS
+from ml.music.generate import LENGTHS
+from ml.music.instrumentation import ARRANGEMENT_NAMES
 
 
 class Composition(models.Model):
@@ -41,6 +44,14 @@ class Composition(models.Model):
     style = models.CharField(max_length=32)
     tempo = models.PositiveSmallIntegerField(null=True, blank=True, help_text="BPM; empty = chosen by mood.")
     bars = models.PositiveSmallIntegerField(default=8)
+    # The length the listener asked for ("1min"; blank: they asked for `bars`), from which
+    # `bars` was worked out at the piece's tempo.
+    length = models.CharField(max_length=8, blank=True, choices=[(k, k) for k in LENGTHS])
+    # The named arrangement (piano, strings, ...); blank: the mood's, chosen when composed.
+    arrangement = models.CharField(max_length=16, blank=True, choices=[(a, a) for a in ARRANGEMENT_NAMES])
+    # The piece's form once composed: {"form": "AABA", "kind", "ritardando",
+    # "sections": [{"letter", "start_bar", "bars", "key_shift"}]} (ml.music.form).
+    form = models.JSONField(default=dict, blank=True)
     seed = models.PositiveIntegerField(default=0)
     # The live session whose mood this was composed for ("from my latest session").
     mood_session = models.ForeignKey(
@@ -78,7 +89,9 @@ class Composition(models.Model):
                 condition=Q(valence__gte=-1) & Q(valence__lte=1) & Q(arousal__gte=-1) & Q(arousal__lte=1),
                 name="composition_mood_in_range",
             ),
-            models.CheckConstraint(condition=Q(bars__gte=1) & Q(bars__lte=64), name="composition_bars_range"),
+            models.CheckConstraint(
+                condition=Q(bars__gte=MIN_BARS) & Q(bars__lte=MAX_BARS), name="composition_bars_range"
+            ),
             models.CheckConstraint(
                 condition=Q(tempo__isnull=True) | (Q(tempo__gte=40) & Q(tempo__lte=240)),
                 name="composition_tempo_range",

@@ -46,6 +46,22 @@ def _file_url(composition: Composition, field: str, route: str) -> str | None:
     return _url_template(route, get_script_prefix()).format(id=composition.pk)
 
 
+class CompositionSectionSerializer(serializers.Serializer):
+    letter = serializers.CharField(help_text="A, B, C; I = intro, O = outro.")
+    start_bar = serializers.IntegerField(help_text="0-based.")
+    bars = serializers.IntegerField()
+    key_shift = serializers.IntegerField(help_text="Semitones from the home key (a related key region).")
+
+
+class CompositionFormSerializer(serializers.Serializer):
+    """The piece's sections (empty until it is composed)."""
+
+    form = serializers.CharField(required=False, help_text='The section letters, e.g. "AABA".')
+    kind = serializers.CharField(required=False, help_text="single, period, song or verse-chorus.")
+    ritardando = serializers.BooleanField(required=False)
+    sections = CompositionSectionSerializer(many=True, required=False)
+
+
 class CompositionSerializer(serializers.Serializer):
     """A composition as clients see it."""
 
@@ -55,6 +71,11 @@ class CompositionSerializer(serializers.Serializer):
     style = serializers.CharField()
     tempo = serializers.IntegerField(allow_null=True)
     bars = serializers.IntegerField()
+    length = serializers.CharField(allow_blank=True, help_text="The length asked for (blank: bars were).")
+    arrangement = serializers.CharField(
+        allow_blank=True, help_text="Blank until composed if none was asked for."
+    )
+    form = CompositionFormSerializer()
     seed = serializers.IntegerField()
     status = serializers.CharField()
     stage = serializers.CharField()
@@ -86,6 +107,9 @@ class CompositionSerializer(serializers.Serializer):
             "style": str(composition.style),
             "tempo": composition.tempo,
             "bars": composition.bars,
+            "length": str(composition.length),
+            "arrangement": str(composition.arrangement),
+            "form": composition.form,
             "seed": composition.seed,
             "status": str(composition.status),
             "stage": str(composition.stage),

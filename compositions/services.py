@@ -20,7 +20,7 @@ import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,11 +37,14 @@ from compositions import progress
 from compositions.models import Composition
 from ml.mood import Mood, mood_at, mood_named
 from ml.music.config import MAX_BARS, MAX_TEMPO, MIN_BARS, MIN_TEMPO, STYLES
-from ml.music.errors import InvalidBars, InvalidStyle, InvalidTempo
+from ml.music.errors import InvalidArrangement, InvalidBars, InvalidStyle, InvalidTempo
+from ml.music.generate import LENGTHS, bars_for_length, tempo_for
+from ml.music.instrumentation import ARRANGEMENT_NAMES
 
 logger = logging.getLogger(__name__)
 
 MAX_SEED = 2**31 - 1
+DEFAULT_BARS = 8
 # What the owner reads when the job's process died (segfault, out of memory, killed) on
 # every one of its COMPOSITION_MAX_ATTEMPTS tries: a "poison" piece never loops.
 CRASH_MESSAGE = (
@@ -112,22 +115,63 @@ def mood_resolve(
     return Mood(label=str(mood).strip().lower(), valence=float(valence), arousal=float(arousal)), None
 
 
-def composition_params_clean(*, style: str, bars: int, tempo: int | None, seed: int | None) -> dict:
-    """Validated style/bars/tempo/seed; raises the ml library's own errors for bad values."""
+def composition_params_clean(
+    *,
+    style: str,
+    bars: int | None,
+    tempo: int | None,
+    seed: int | None,
+    length: str | None = None,
+    arrangement: str | None = None,
+) -> dict:
+    """Validated style/bars/length/tempo/seed/arrangement; raises the ml library's own
+    errors for bad values. `bars` stays None when a `length` is asked for (its bars
+    depend on the tempo, see `composition_bars_resolve`)."""
     style = str(style).strip().lower()
     if style not in STYLES:
         raise InvalidStyle(f"Unknown style {style!r}; choose one of: {', '.join(STYLES)}.")
-    if isinstance(bars, bool) or not isinstance(bars, int) or not MIN_BARS <= bars <= MAX_BARS:
+    if bars is not None and length:
+        raise ValidationError({"length": ["Give a length or a number of bars, not both."]})
+    if length and length not in LENGTHS:
+        raise InvalidBars(f"Unknown length {length!r}; choose one of: {', '.join(LENGTHS)}, or give bars.")
+    if not length and bars is None:
+        bars = DEFAULT_BARS
+    if bars is not None and (
+        isinstance(bars, bool) or not isinstance(bars, int) or not MIN_BARS <= bars <= MAX_BARS
+    ):
         raise InvalidBars(f"A piece has {MIN_BARS} to {MAX_BARS} bars.")
     if tempo is not None and (
         isinstance(tempo, bool) or not isinstance(tempo, int) or not MIN_TEMPO <= tempo <= MAX_TEMPO
     ):
         raise InvalidTempo(f"Tempo must be between {MIN_TEMPO} and {MAX_TEMPO} beats per minute.")
+    arrangement = str(arrangement or "").strip().lower()
+    if arrangement and arrangement not in ARRANGEMENT_NAMES:
+        raise InvalidArrangement(
+            f"Unknown arrangement {arrangement!r}; choose one of: {', '.join(ARRANGEMENT_NAMES)}."
+        )
     if seed is None:
         seed = random.randint(0, MAX_SEED)
     elif isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise ValidationError({"seed": [f"Seed must be a whole number from 0 to {MAX_SEED}."]})
-    return {"style": style, "bars": bars, "tempo": tempo, "seed": seed}
+    return {
+        "style": style,
+        "bars": bars,
+        "length": length or "",
+        "tempo": tempo,
+        "seed": seed,
+        "arrangement": arrangement,
+    }
+
+
+def composition_bars_resolve(*, bars: int | None, length: str, tempo: int | None, mood: Mood) -> int:
+    """The bars of the piece: as asked, or the asked length at the piece's tempo (the
+    given one, else the mood's), so the piece lasts what the listener asked for."""
+    if not length:
+        return bars
+    try:
+        return bars_for_length(length, tempo or tempo_for(mood))
+    except InvalidBars as error:  # too long at that tempo: the length field's fault
+        raise ValidationError({"length": [str(error)]}) from error
 
 
 @transaction.atomic
@@ -140,17 +184,24 @@ def composition_create(
     arousal: float | None = None,
     from_latest_session: bool = False,
     session_id: int | None = None,
-    bars: int = 8,
+    bars: int | None = None,
+    length: str | None = None,
+    arrangement: str | None = None,
     tempo: int | None = None,
     seed: int | None = None,
     title: str = "",
 ) -> Composition:
     """Queue a new composition for a mood; the job starts once this transaction commits.
 
-    Raises InvalidMood/InvalidStyle/InvalidBars/InvalidTempo or ValidationError for bad
-    input, CompositionLimitReached when the user has too many jobs in flight.
+    Its length is `bars` or a named `length` ("30s", "1min", "2min", "3min"; at most one
+    of them, 8 bars when neither); `arrangement` names its instruments (blank: the mood's).
+    Raises InvalidMood/InvalidStyle/InvalidBars/InvalidTempo/InvalidArrangement or
+    ValidationError for bad input, CompositionLimitReached when the user has too many
+    jobs in flight.
     """
-    params = composition_params_clean(style=style, bars=bars, tempo=tempo, seed=seed)
+    params = composition_params_clean(
+        style=style, bars=bars, tempo=tempo, seed=seed, length=length, arrangement=arrangement
+    )
     found_mood, session = mood_resolve(
         user=user,
         mood=mood,
@@ -158,6 +209,9 @@ def composition_create(
         arousal=arousal,
         from_latest_session=from_latest_session,
         session_id=session_id,
+    )
+    params["bars"] = composition_bars_resolve(
+        bars=params["bars"], length=params["length"], tempo=params["tempo"], mood=found_mood
     )
     title = " ".join(str(title or "").split())[:120] or f"{found_mood.label.capitalize()} {params['style']}"
 
@@ -380,6 +434,8 @@ class RenderedPiece:
     piano_roll: bytes
     duration_seconds: float
     metrics: dict
+    form: dict = field(default_factory=dict)
+    arrangement: str = ""
 
 
 def _json_safe(value: Any) -> Any:
@@ -397,6 +453,7 @@ def composition_render(*, composition: Composition) -> RenderedPiece:
         bars=composition.bars,
         tempo=composition.tempo,
         seed=composition.seed,
+        arrangement=composition.arrangement or None,
     )
     composition_job_stage(composition=composition, stage=Stage.RENDERING)
     _fault_injection(composition)
@@ -404,7 +461,13 @@ def composition_render(*, composition: Composition) -> RenderedPiece:
     # Audio (FluidSynth + encoder, mostly outside the GIL) and the picture (matplotlib)
     # are independent: render them side by side to use both cores.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="composition-audio") as pool:
-        audio = pool.submit(music.render_audio, midi, fmt="ogg", soundfont=settings.SOUNDFONT_PATH)
+        audio = pool.submit(
+            music.render_audio,
+            midi,
+            fmt="ogg",
+            soundfont=settings.SOUNDFONT_PATH,
+            loudness_db=music.loudness_db(piece.mood),
+        )
         piano_roll = music.piano_roll_png(piece)
         audio_bytes = audio.result()
         rendered = RenderedPiece(
@@ -414,6 +477,8 @@ def composition_render(*, composition: Composition) -> RenderedPiece:
             # What the player will show: the file's length, release tail included.
             duration_seconds=music.audio_duration(audio_bytes),
             metrics=_json_safe(music.piece_metrics(piece)),
+            form=piece.form.to_json() if piece.form else {},
+            arrangement=piece.arrangement or "",
         )
     return rendered
 
@@ -469,6 +534,8 @@ def composition_job_save(*, composition: Composition, rendered: RenderedPiece) -
         current.piano_roll.name = names["piano_roll"]
         current.duration_seconds = rendered.duration_seconds
         current.metrics = rendered.metrics
+        current.form = rendered.form
+        current.arrangement = rendered.arrangement  # the mood's, when none was asked for
         current.status = Status.READY
         current.stage = Stage.READY
         current.error_message = ""

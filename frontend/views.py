@@ -43,6 +43,12 @@ def _styles() -> tuple[str, ...]:
     return STYLES
 
 
+def _arrangements() -> tuple[str, ...]:
+    from ml.music.instrumentation import ARRANGEMENT_NAMES
+
+    return ARRANGEMENT_NAMES
+
+
 @login_required
 @require_GET
 def session(request):
@@ -70,6 +76,7 @@ def session(request):
             "emotions": EMOTIONS,
             "mood_labels": MOOD_LABELS,
             "styles": _styles(),
+            "arrangements": _arrangements(),
             "fps_choices": (5, 10, 15, 30),
             "recommendations_page": _url("catalogue:recommendations"),
         },

@@ -4,9 +4,10 @@ Public API (what the Django apps and the CLI use)::
 
     from ml.music import STYLES, generate, to_midi, midi_bytes, render_audio, piano_roll_png, piece_metrics
 
-    piece = generate(mood="calm", style="folk", bars=8, seed=7)
-    midi = to_midi(piece)                 # pretty_midi.PrettyMIDI
-    ogg = render_audio(midi, "ogg")       # bytes (FluidSynth + TimGM6mb.sf2)
+    piece = generate(mood="calm", style="folk", bars=32, seed=7, arrangement="piano")
+    piece.form.to_json()                  # {"form": "AABA", "sections": [...], ...}
+    midi = to_midi(piece)                 # pretty_midi.PrettyMIDI (the arrangement, performed)
+    ogg = render_audio(midi, "ogg", loudness_db=loudness_db(piece.mood))  # bytes (FluidSynth)
     png = piano_roll_png(piece)           # bytes
     metrics = piece_metrics(piece)        # JSON-able dict
 
@@ -30,6 +31,7 @@ from ml.music.config import (
     TRACKS,
 )
 from ml.music.errors import (
+    InvalidArrangement,
     InvalidAudioFormat,
     InvalidBars,
     InvalidCandidates,
@@ -41,12 +43,19 @@ from ml.music.errors import (
     WeightsCorrupt,
     WeightsMissing,
 )
-from ml.music.generate import Piece, generate, load_generator
+from ml.music.expression import loudness_db
+from ml.music.generate import LENGTHS, Piece, bars_for_length, generate, load_generator
+from ml.music.instrumentation import ARRANGEMENT_NAMES
 from ml.music.metrics import piece_metrics
 from ml.music.midi import midi_bytes, to_midi
 from ml.music.plot import piano_roll_png
 
 __all__ = [
+    "ARRANGEMENT_NAMES",
+    "LENGTHS",
+    "InvalidArrangement",
+    "bars_for_length",
+    "loudness_db",
     "DEFAULT_SOUNDFONT",
     "DEFAULT_WEIGHTS",
     "InvalidAudioFormat",

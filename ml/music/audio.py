@@ -23,12 +23,21 @@ FORMATS = {"wav": ("WAV", "PCM_16"), "ogg": ("OGG", "VORBIS"), "flac": ("FLAC", 
 # python-soundfile #396/#426). Blocks of a second encode any length; every format takes
 # the same path so none can regress into one big write.
 ENCODE_BLOCK_SECONDS = 1.0
+DRUM_CHANNEL, PERCUSSION_BANK = 9, 128
 
 
 def synthesize(
-    midi: pretty_midi.PrettyMIDI, soundfont: str | Path | None = None, sample_rate: int = SAMPLE_RATE
+    midi: pretty_midi.PrettyMIDI,
+    soundfont: str | Path | None = None,
+    sample_rate: int = SAMPLE_RATE,
+    loudness_db: float | None = None,
 ) -> np.ndarray:
-    """Mono float32 samples of the MIDI, peak-normalised to 0.9 (silence stays silent)."""
+    """Mono float32 samples of the MIDI (silence stays silent).
+
+    With `loudness_db` (`ml.music.expression.loudness_db`) the audio is brought to that
+    RMS level and peaks are tamed by `soft_limit`, so a calm piece is quieter than an
+    angry one and nothing clips; without it the peak is normalised to 0.9.
+    """
     path = Path(soundfont) if soundfont else DEFAULT_SOUNDFONT
     if not path.is_file():
         raise SoundFontMissing(
@@ -43,10 +52,40 @@ def synthesize(
             f"and pyfluidsynth from PyPI ({error})."
         ) from error
     audio = _render(midi, path, sample_rate)
+    if loudness_db is not None:
+        return soft_limit(to_loudness(audio, loudness_db))
     peak = float(np.abs(audio).max()) if audio.size else 0.0
     if peak > 0:
         audio = audio / peak * 0.9
     return audio.astype(np.float32)
+
+
+def rms_db(audio: np.ndarray) -> float:
+    """RMS level in dBFS (-inf for silence)."""
+    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
+    return 20 * np.log10(rms) if rms > 0 else float("-inf")
+
+
+def to_loudness(audio: np.ndarray, loudness_db: float) -> np.ndarray:
+    level = rms_db(audio)
+    if not np.isfinite(level):
+        return audio.astype(np.float32)
+    return (audio * 10 ** ((loudness_db - level) / 20)).astype(np.float32)
+
+
+LIMIT_KNEE, LIMIT_CEILING = 0.7, 0.98
+
+
+def soft_limit(audio: np.ndarray) -> np.ndarray:
+    """Samples above the knee are bent smoothly (tanh) towards the ceiling, never past it:
+    the few loudest peaks are rounded instead of clipped."""
+    out = np.asarray(audio, dtype=np.float32).copy()
+    over = np.abs(out) > LIMIT_KNEE
+    if over.any():
+        room = LIMIT_CEILING - LIMIT_KNEE
+        excess = (np.abs(out[over]) - LIMIT_KNEE) / room
+        out[over] = np.sign(out[over]) * (LIMIT_KNEE + room * np.tanh(excess))
+    return out
 
 
 def _render(midi: pretty_midi.PrettyMIDI, soundfont: Path, sample_rate: int, tail: float = 1.5) -> np.ndarray:
@@ -64,9 +103,15 @@ def _render(midi: pretty_midi.PrettyMIDI, soundfont: Path, sample_rate: int, tai
         if sfid < 0:
             raise SoundFontMissing(f"FluidSynth could not load the SoundFont {soundfont}.")
         events = []
-        for channel, instrument in enumerate(midi.instruments[:16]):
-            channel = channel if channel < 9 else channel + 1  # channel 10 is drums in GM
-            synth.program_select(channel, sfid, 0, instrument.program)
+        melodic = 0
+        for instrument in midi.instruments[:15]:
+            if instrument.is_drum:  # General MIDI's channel 10, the percussion bank
+                channel = DRUM_CHANNEL
+                synth.program_select(channel, sfid, PERCUSSION_BANK, instrument.program)
+            else:
+                channel = melodic if melodic < DRUM_CHANNEL else melodic + 1
+                melodic += 1
+                synth.program_select(channel, sfid, 0, instrument.program)
             for note in instrument.notes:
                 events.append((note.start, 1, channel, note.pitch, note.velocity))
                 events.append((note.end, 0, channel, note.pitch, 0))
@@ -94,10 +139,13 @@ def render_audio(
     fmt: str = "ogg",
     soundfont: str | Path | None = None,
     sample_rate: int = SAMPLE_RATE,
+    loudness_db: float | None = None,
 ) -> bytes:
-    """The MIDI rendered to an audio file's bytes: "wav", "ogg" (Vorbis) or "flac"."""
+    """The MIDI rendered to an audio file's bytes: "wav", "ogg" (Vorbis) or "flac"
+    (at `loudness_db` RMS when given, see `synthesize`)."""
     key = _format_key(fmt)  # before synthesising: a bad format costs nothing
-    return encode_audio(synthesize(midi, soundfont, sample_rate), fmt=key, sample_rate=sample_rate)
+    audio = synthesize(midi, soundfont, sample_rate, loudness_db=loudness_db)
+    return encode_audio(audio, fmt=key, sample_rate=sample_rate)
 
 
 def _format_key(fmt: str) -> str:

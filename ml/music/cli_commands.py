@@ -49,9 +49,18 @@ def _build_phrases(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from ml.music import generate, midi_bytes, piano_roll_png, piece_metrics, render_audio, to_midi
+    from ml.music import (
+        generate,
+        loudness_db,
+        midi_bytes,
+        piano_roll_png,
+        piece_metrics,
+        render_audio,
+        to_midi,
+    )
 
     piece = generate(
+        arrangement=args.arrangement,
         mood=args.mood,
         style=args.style,
         bars=args.bars,
@@ -66,7 +75,10 @@ def _generate(args: argparse.Namespace) -> int:
         written.append(args.out)
     if args.audio:
         fmt = Path(args.audio).suffix.lstrip(".") or "ogg"
-        Path(args.audio).write_bytes(render_audio(to_midi(piece), fmt, soundfont=args.soundfont or None))
+        audio = render_audio(
+            to_midi(piece), fmt, soundfont=args.soundfont or None, loudness_db=loudness_db(piece.mood)
+        )
+        Path(args.audio).write_bytes(audio)
         written.append(args.audio)
     if args.png:
         Path(args.png).write_bytes(piano_roll_png(piece))
@@ -77,12 +89,20 @@ def _generate(args: argparse.Namespace) -> int:
         "key": piece.key,
         "tempo": piece.tempo,
         "bars": piece.bars,
+        "form": piece.form.to_json() if piece.form else None,
+        "arrangement": piece.arrangement,
         "seconds": round(piece.duration_seconds, 2),
         "files": written,
         "metrics": piece_metrics(piece),
     }
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def _form_eval(args: argparse.Namespace) -> int:
+    from ml.music.form_eval import run
+
+    return run(args)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -163,6 +183,9 @@ def register(sub) -> None:
     p.add_argument("--mood", required=True)
     p.add_argument("--style", required=True)
     p.add_argument("--bars", type=int, default=8)
+    p.add_argument(
+        "--arrangement", default=None, help="piano, strings, acoustic, ambient or beat (default: by mood)"
+    )
     p.add_argument("--tempo", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
@@ -174,6 +197,14 @@ def register(sub) -> None:
     p.add_argument("--weights", default="")
     p.add_argument("--soundfont", default="")
     p.set_defaults(func=_generate)
+
+    p = sub.add_parser("form-eval", help="form, ending, register and loudness of generated pieces")
+    p.add_argument("--seeds", type=int, default=5, help="pieces per length and mood")
+    p.add_argument("--style", default="folk")
+    p.add_argument("--json", default=str(CACHE_DIR / "form_eval.json"))
+    p.add_argument("--examples", default="", help="write one OGG + piano roll per arrangement here")
+    p.add_argument("--example-bars", type=int, default=16)
+    p.set_defaults(func=_form_eval)
 
     p = sub.add_parser("evaluate", help="listener facts on the validation tunes: real vs Markov vs models")
     p.add_argument("--phrases", default=str(CACHE_DIR / "phrases.npz"))

@@ -22,7 +22,8 @@ STYLES: tuple[str, ...] = ("chorale", "renaissance", "folk")
 # The Markov baseline's condition: valence, arousal, one-hot style.
 COND_DIM = 2 + len(STYLES)
 
-MIN_BARS, MAX_BARS = 1, 64
+# 3 minutes at 170 bpm; every mood's own tempo (60..140 bpm) fits 3 minutes.
+MIN_BARS, MAX_BARS = 1, 128
 MIN_TEMPO, MAX_TEMPO = 40, 240
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -29,7 +29,7 @@ class InvalidStyle(MusicError, ValueError):
 
 
 class InvalidBars(MusicError, ValueError):
-    """A length outside 1..64 bars."""
+    """A length outside MIN_BARS..MAX_BARS bars."""
 
 
 class InvalidTempo(MusicError, ValueError):
@@ -38,6 +38,10 @@ class InvalidTempo(MusicError, ValueError):
 
 class InvalidSeed(MusicError, ValueError):
     """A seed that is not a whole number in 0..2**32-1."""
+
+
+class InvalidArrangement(MusicError, ValueError):
+    """An arrangement name other than the ones ml.music.instrumentation plays."""
 
 
 class InvalidCandidates(MusicError, ValueError):

@@ -5,13 +5,17 @@ What the network does and what post-processing does (also in the model card):
 - the **network** (`ml.music.phrase_model`) gets valence, arousal, style and a cadence
   flag as its condition and writes whole 8-bar phrases, chords first, in a key
   normalised to C, on an eighth-note grid with an onset per step; a longer piece is a
-  chain of phrases with a form (`ml.music.phrase_generate.form_plan`: A A B A, repeats
-  re-using their section's noise, open phrases leading on to closing ones);
+  chain of phrases, one per section of the piece's form (`ml.music.form`: sections by
+  length and mood, returns re-using their section's noise, new sections in a related
+  key, a held tonic chord at the end);
 - **post-processing** (as shipped): the most probable pitch per step, the onsets
   thresholded at 0.5; optionally every pitch snapped to the scale of the key found in
   the mode the mood asks for (major for valence >= 0, minor below); the piece moved to a
-  tonic picked by the seed. Tempo follows arousal unless given. Of 8 candidates written
+  tonic picked by the seed, then by up to a tritone towards the mood's register
+  (`ml.music.register`). Tempo follows arousal unless given. Of 8 candidates written
   in one batch, the first whose mode and note density agree with the mood is kept.
+  The arrangement (`ml.music.instrumentation`: piano, strings, ...) is chosen here and
+  played by `ml.music.midi` with `ml.music.expression`.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from ml.music.config import (
     TRACKS,
 )
 from ml.music.errors import (
+    InvalidArrangement,
     InvalidBars,
     InvalidCandidates,
     InvalidSeed,
@@ -48,15 +53,16 @@ from ml.music.errors import (
     WeightsCorrupt,
     WeightsMissing,
 )
+from ml.music.form import Form, apply_key_regions, end_piece, form_grid, plan_form
+from ml.music.instrumentation import ARRANGEMENT_NAMES, arrangement_for_mood
 from ml.music.phrase import COND2_DIM
 from ml.music.phrase_generate import (
-    form_plan,
     grid_to_tokens16,
     phrase_condition,
     phrase_grid,
     phrase_noise,
-    phrases_needed,
 )
+from ml.music.register import apply_register, key_tonic_mode
 from ml.music.theory import find_key, key_name, scale_pitch_classes, snap_pitch
 
 # General MIDI programs (0-based) per mood for melody, alto, tenor, bass.
@@ -116,6 +122,10 @@ class Piece:
     programs: tuple[int, ...] = (0, 0, 0, 0)
     seed: int = 0
     info: dict = field(default_factory=dict)
+    # The sections (None: a piece made outside `generate`, e.g. training data) and the
+    # named arrangement it is played in (None: one GM voice per track, `programs`).
+    form: Form | None = None
+    arrangement: str | None = None
 
     @property
     def duration_seconds(self) -> float:
@@ -174,6 +184,17 @@ def check_seed(seed: int) -> int:
     return int(seed)
 
 
+def check_arrangement(arrangement: str | None, mood: Mood) -> str:
+    """A named arrangement (`ml.music.instrumentation`); None chooses the mood's."""
+    if arrangement is None:
+        return arrangement_for_mood(mood)
+    if not isinstance(arrangement, str) or arrangement.strip().lower() not in ARRANGEMENT_NAMES:
+        raise InvalidArrangement(
+            f"Unknown arrangement {arrangement!r}; choose one of: {', '.join(ARRANGEMENT_NAMES)}."
+        )
+    return arrangement.strip().lower()
+
+
 def check_candidates(candidates: int) -> int:
     """At least one candidate piece (0 would leave nothing to choose from)."""
     if isinstance(candidates, bool) or not isinstance(candidates, (int, np.integer)) or candidates < 1:
@@ -184,6 +205,26 @@ def check_candidates(candidates: int) -> int:
 def tempo_for(mood: Mood) -> int:
     """Default tempo from arousal: 60 bpm at -1, 140 bpm at +1."""
     return int(round(100 + 40 * mood.arousal))
+
+
+# Lengths a listener thinks in (seconds), offered next to a number of bars.
+LENGTHS: dict[str, int] = {"30s": 30, "1min": 60, "2min": 120, "3min": 180}
+
+
+def bars_for_length(length: str, tempo: int) -> int:
+    """The bars of 4 beats nearest a named length at `tempo`; InvalidBars when that is
+    more than MAX_BARS (a long piece at a fast tempo), InvalidTempo for a bad tempo."""
+    if length not in LENGTHS:
+        raise InvalidBars(f"Unknown length {length!r}; choose one of: {', '.join(LENGTHS)}, or give bars.")
+    tempo = check_tempo(tempo)
+    bars = max(MIN_BARS, int(round(LENGTHS[length] * tempo / 240)))
+    if bars > MAX_BARS:
+        raise InvalidBars(
+            f"{length} at {tempo} beats per minute is {bars} bars, "
+            f"more than the {MAX_BARS} a piece can have; "
+            "choose a slower tempo or a shorter length."
+        )
+    return bars
 
 
 # --- the generator, loaded once per process -------------------------------------------
@@ -352,6 +393,7 @@ def generate(
     weights: str | Path | None = None,
     candidates: int = DEFAULT_CANDIDATES,
     arrange: bool | tuple[str, ...] = True,
+    arrangement: str | None = None,
 ) -> Piece:
     """Compose a piece for a mood and style. Same arguments and seed -> same piece.
 
@@ -360,10 +402,14 @@ def generate(
     note density is on the arousal's side of the style median is kept (else the one
     that matches most). `arrange` applies the style's arrangement steps
     (`ml.music.arrangement`; a tuple of step names chooses them, False none).
-    `candidates=1, snap_to_key=False, arrange=False` is the network alone.
+    `candidates=1, snap_to_key=False, arrange=False` is the network alone (still cut
+    to the form; its key regions, register and ending are post-processing and only
+    applied with `snap_to_key`). `arrangement` names the instruments
+    (`ml.music.instrumentation.ARRANGEMENT_NAMES`; None: the mood's default).
 
     Raises InvalidMood, InvalidStyle, InvalidBars, InvalidTempo, InvalidSeed (not a
-    whole number in 0..2**32-1), InvalidCandidates (< 1), WeightsMissing, WeightsCorrupt
+    whole number in 0..2**32-1), InvalidCandidates (< 1), InvalidArrangement,
+    WeightsMissing, WeightsCorrupt
     (all ml.errors.MLError) with messages for the user.
     """
     mood = resolve_mood(mood)
@@ -372,10 +418,12 @@ def generate(
     tempo = check_tempo(tempo)
     seed = check_seed(seed)
     candidates = check_candidates(candidates)
+    arrangement = check_arrangement(arrangement, mood)
     rng = np.random.default_rng(seed)
     run = load_generator(weights)
-    n_phrases = phrases_needed(bars)
-    plan = form_plan(n_phrases)
+    form = plan_form(bars, mood)
+    plan = [(s.material, s.cadence) for s in form.sections]
+    n_phrases = len(plan)
     noise = np.concatenate([phrase_noise(rng, plan) for _ in range(candidates)])
     conds = np.stack([phrase_condition(mood, style, cadence) for _, cadence in plan] * candidates)
     tracks, chords = run(noise, conds)
@@ -385,7 +433,7 @@ def generate(
     key_state = rng.bit_generator.state
     best, best_score = None, -1
     for index in singable_order(tracks):  # arranged one by one: most requests stop at the first
-        rows = arranged_tokens16(tracks[index], chords[index], bars, steps)
+        rows = arranged_tokens16(tracks[index], chords[index], form, steps)
         rng.bit_generator.state = key_state  # the key drawn does not depend on the candidate
         piece = piece_from_tokens(
             rows,
@@ -403,21 +451,39 @@ def generate(
             best.info["candidate"] = index
         if score == 2:
             break
+    if snap_to_key:
+        shape_piece(best, form)
+    else:
+        best.form = form
+    best.arrangement = arrangement
     best.info["segments"] = n_phrases
-    best.info["form"] = "".join(name[0] for name, _ in plan)
+    best.info["form"] = form.name
     best.info["arrangement"] = list(steps)
     best.info["mood_agreement"] = best_score
     return best
 
 
+def shape_piece(piece: Piece, form: Form) -> None:
+    """Register, key regions and ending (`ml.music.register`, `ml.music.form`), in place."""
+    # key regions first: they move whole sections, and the register is the whole piece's
+    pitches, form = apply_key_regions(piece.pitches, form, key_tonic_mode(piece.key)[1])
+    pitches, key, shift = apply_register(pitches, piece.key, piece.mood)
+    tonic, mode = key_tonic_mode(key)
+    pitches = end_piece(pitches, tonic, mode)
+    piece.pitches, piece.key, piece.form = pitches, key, form
+    piece.pianoroll = pitches_to_pianoroll(pitches)
+    piece.info["register_shift"] = shift
+
+
 def arranged_tokens16(
-    tracks: np.ndarray, chords: np.ndarray, bars: int, steps: tuple[str, ...]
+    tracks: np.ndarray, chords: np.ndarray, form: Form, steps: tuple[str, ...]
 ) -> np.ndarray:
-    """One candidate's chained phrases -> arrangement `steps` on the eighth grid -> 16-step tokens."""
+    """One candidate's chained phrases, cut to the form -> arrangement `steps` on the
+    eighth grid -> 16-step tokens."""
     unknown = [name for name in steps if name not in ARRANGEMENTS]
     if unknown:
         raise ValueError(f"unknown arrangement steps {unknown}; choose from {sorted(ARRANGEMENTS)}")
-    tokens, onsets, slots = phrase_grid(tracks, chords, bars)
+    tokens, onsets, slots = form_grid(*phrase_grid(tracks, chords), form)
     for name in steps:
         fn = ARRANGEMENTS[name]
         tokens, onsets = fn(tokens, onsets, slots) if name in CHORD_STEPS else fn(tokens, onsets)

@@ -43,6 +43,7 @@ def piano_roll_figure(piece: Piece, dpi: int = 100):
             )
     for bar in range(piece.bars + 1):
         ax.axvline(bar, color="#999999", linewidth=0.6 if bar % 4 else 1.2)
+    draw_sections(ax, piece, high)
     ax.set_xlim(0, piece.bars)
     ax.set_ylim(low, high)
     c_ticks = [p for p in range(low, high + 1) if p % 12 == 0]
@@ -65,6 +66,21 @@ def piano_roll_figure(piece: Piece, dpi: int = 100):
     )
     fig.tight_layout()
     return fig
+
+
+SECTION_SHADES = {"A": "#f3f0e6", "B": "#e6eef6", "C": "#ebf5e6", "I": "#f2f2f2", "O": "#f2f2f2"}
+
+
+def draw_sections(ax, piece: Piece, top: int) -> None:
+    """Each section of the form as a shaded band with its letter (and key move) on top."""
+    if piece.form is None or len(piece.form.sections) < 2:
+        return
+    for section in piece.form.sections:
+        start, end = section.start_bar, section.start_bar + section.bars
+        ax.axvspan(start, end, color=SECTION_SHADES.get(section.letter, "#f2f2f2"), zorder=0)
+        ax.axvline(start, color="#444444", linewidth=1.6)
+        label = section.letter + (f" ({section.key_shift:+d})" if section.key_shift else "")
+        ax.text((start + end) / 2, top - 0.6, label, ha="center", va="top", fontsize=9, fontweight="bold")
 
 
 def training_losses_png(losses_csv, dpi: int = 100) -> bytes:

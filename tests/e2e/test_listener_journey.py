@@ -65,7 +65,8 @@ def test_listener_journey(playwright_driver, face_video, stack, console, shots):
             "Session saved: mostly happy", timeout=30_000
         )
 
-        # Compose for this mood and watch the job until it is ready.
+        # Compose a minute of music for this mood and watch the job until it is ready.
+        page.locator("#compose-form").get_by_label("Length").select_option("1min")
         page.get_by_role("button", name="Compose for this mood").click()
         job = page.locator("#session-compositions [data-composition-id]")
         expect(job).to_have_count(1, timeout=30_000)
@@ -83,7 +84,8 @@ def test_listener_journey(playwright_driver, face_video, stack, console, shots):
                  el.addEventListener("error", fail, { once: true });
                })"""
         )
-        assert duration > 0
+        # a minute, plus the slower ending, the held last chord and the release tail
+        assert 57 <= duration <= 66, duration
         audio.evaluate("(el) => { el.muted = true; return el.play(); }")
         expect(audio).to_have_js_property("paused", False)
         page.screenshot(path=shots / "06-composed.png", full_page=True)
@@ -105,6 +107,7 @@ def test_listener_journey(playwright_driver, face_video, stack, console, shots):
         nav(page, "Library").click()
         page.get_by_role("link", name="Compose something new").click()
         page.get_by_label("Mood").select_option("calm")
+        page.get_by_label("Length").select_option("")  # a number of bars
         page.get_by_label("Bars").fill("4")
         page.get_by_label("Title").fill("Evening calm")
         page.get_by_role("button", name="Compose").click()

@@ -102,6 +102,7 @@ RULES_BEYOND_THE_SCHEMA: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/compositions/"): {
         "style": "style names are free text with aliases",
         "mood": "mood names are free text with aliases",
+        "length": "a length or bars, not both; a length's bars at the tempo must fit 128 bars",
     },
     ("GET", "/api/v1/moods/history/"): {
         "start": "dates 1900-9000",

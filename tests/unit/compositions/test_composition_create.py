@@ -36,7 +36,7 @@ def test_a_seed_is_chosen_when_none_is_given(user):
         ({"mood": "euphoric", "style": "folk"}, InvalidMood),
         ({"mood": "calm", "style": "dubstep"}, InvalidStyle),
         ({"mood": "calm", "style": "folk", "bars": 0}, InvalidBars),
-        ({"mood": "calm", "style": "folk", "bars": 65}, InvalidBars),
+        ({"mood": "calm", "style": "folk", "bars": 129}, InvalidBars),
         ({"mood": "calm", "style": "folk", "tempo": 39}, InvalidTempo),
         ({"mood": "calm", "style": "folk", "tempo": 100000}, InvalidTempo),
         ({"mood": "calm", "style": "folk", "seed": -1}, ValidationError),

@@ -706,15 +706,17 @@ async function compose(event) {
   const form = new FormData(ui.compose);
   ui.composeButton.disabled = true;
   ui.composeStatus.textContent = "Queuing…";
+  // "bars:16" asks for bars, "1min" for a listening time (the server picks the bars)
+  const length = String(form.get("length") || "30s");
+  const request = {
+    valence: Number(state.mood.valence.toFixed(4)),
+    arousal: Number(state.mood.arousal.toFixed(4)),
+    style: form.get("style"),
+    ...(length.startsWith("bars:") ? { bars: Number(length.slice(5)) } : { length }),
+  };
+  if (form.get("arrangement")) request.arrangement = form.get("arrangement");
   try {
-    const composition = await apiFetch(config.compositions_url, {
-      json: {
-        valence: Number(state.mood.valence.toFixed(4)),
-        arousal: Number(state.mood.arousal.toFixed(4)),
-        style: form.get("style"),
-        bars: Number(form.get("bars")),
-      },
-    });
+    const composition = await apiFetch(config.compositions_url, { json: request });
     ui.compositions.prepend(compositionCard(composition));
     ui.composeStatus.textContent = `Composing “${composition.title}”: progress below.`;
     const watcher = watchCompositions();

@@ -18,7 +18,7 @@ from ml.music.audio import FORMATS, SAMPLE_RATE, encode_audio, render_audio
 from ml.music.config import MAX_BARS, MIN_TEMPO
 
 BEATS_PER_BAR = 4
-LONGEST_SECONDS = MAX_BARS * BEATS_PER_BAR * 60.0 / MIN_TEMPO  # 64 bars at 40 BPM: 384 s
+LONGEST_SECONDS = MAX_BARS * BEATS_PER_BAR * 60.0 / MIN_TEMPO  # 128 bars at 40 BPM: 768 s
 
 
 def _longest_midi() -> pretty_midi.PrettyMIDI:

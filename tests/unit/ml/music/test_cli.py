@@ -21,7 +21,9 @@ def test_generate_writes_midi_audio_and_png(tmp_path, capsys, shipped_weights):
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["bars"] == 4 and summary["mood"] == "calm"
-    assert len(pretty_midi.PrettyMIDI(str(out)).instruments) == 4
+    assert summary["arrangement"] == "ambient" and summary["form"]["form"] == "A"
+    names = [i.name for i in pretty_midi.PrettyMIDI(str(out)).instruments]
+    assert names == ["electric piano", "warm pad", "low pad"]  # the calm mood's arrangement
     assert audio.read_bytes()[:4] == b"OggS"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -99,7 +99,7 @@ def test_drop_blips_absorbs_a_single_sixteenth_between_other_notes():
         ({"mood": 3}, InvalidMood),
         ({"style": "techno"}, InvalidStyle),
         ({"bars": 0}, InvalidBars),
-        ({"bars": 65}, InvalidBars),
+        ({"bars": 129}, InvalidBars),
         ({"bars": True}, InvalidBars),
         ({"tempo": 39}, InvalidTempo),
         ({"tempo": 241}, InvalidTempo),
@@ -146,7 +146,7 @@ def test_quantise_eighths_moves_offbeat_sixteenths_onto_the_grid():
 def test_a_32_bar_piece_has_the_song_form_and_ends_on_a_cadence(shipped_weights):
     from ml.music.metrics import ends_on_tonic
 
-    piece = generate(mood="happy", style="folk", bars=32, seed=3)
+    piece = generate(mood="calm", style="folk", bars=32, seed=3)
     assert piece.info["form"] == "AABA" and piece.info["segments"] == 4
     assert ends_on_tonic(piece.pitches, 0) or ends_on_tonic(piece.pitches, 3)
 
