@@ -31,6 +31,12 @@ class Composition(models.Model):
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
 
+    class Source(models.TextChoices):
+        """How the piece was made: a composition job, or a live session's soundtrack kept."""
+
+        COMPOSED = "composed", "Composed"
+        SOUNDTRACK = "soundtrack", "Live soundtrack"
+
     IN_FLIGHT = (Status.QUEUED, Status.RUNNING)
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="compositions")
@@ -42,6 +48,7 @@ class Composition(models.Model):
     tempo = models.PositiveSmallIntegerField(null=True, blank=True, help_text="BPM; empty = chosen by mood.")
     bars = models.PositiveSmallIntegerField(default=8)
     seed = models.PositiveIntegerField(default=0)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.COMPOSED)
     # The live session whose mood this was composed for ("from my latest session").
     mood_session = models.ForeignKey(
         "moods.MoodSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="compositions"
@@ -78,7 +85,11 @@ class Composition(models.Model):
                 condition=Q(valence__gte=-1) & Q(valence__lte=1) & Q(arousal__gte=-1) & Q(arousal__lte=1),
                 name="composition_mood_in_range",
             ),
-            models.CheckConstraint(condition=Q(bars__gte=1) & Q(bars__lte=64), name="composition_bars_range"),
+            # A kept soundtrack is as long as it played (an hour is 1,800 bars at 120 bpm).
+            models.CheckConstraint(
+                condition=Q(bars__gte=1) & (Q(bars__lte=64) | Q(source="soundtrack")),
+                name="composition_bars_range",
+            ),
             models.CheckConstraint(
                 condition=Q(tempo__isnull=True) | (Q(tempo__gte=40) & Q(tempo__lte=240)),
                 name="composition_tempo_range",
