@@ -47,6 +47,21 @@ def music_executor() -> ThreadPoolExecutor:
     return _pool
 
 
+def warm_up() -> None:
+    """Load the music generator in the soundtrack thread now (non-blocking), so the first
+    listener of a process does not wait seconds for TensorFlow and the weights."""
+
+    def load() -> None:
+        from ml.music import load_generator
+
+        try:
+            load_generator()
+        except Exception:  # missing weights: music_start will say so to whoever asks
+            logger.exception("the music generator could not be loaded")
+
+    music_executor().submit(load)
+
+
 @dataclass(frozen=True)
 class MoodNow:
     """What the soundtrack follows at this moment."""

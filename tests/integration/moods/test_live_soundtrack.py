@@ -31,11 +31,14 @@ async def send(ws, **body) -> None:
     await ws.send(json.dumps(body))
 
 
-async def bars(ws, count: int, *, ack: bool = True, timeout: float = 60) -> list[dict]:
-    """The next `count` music_bar messages (acknowledged, as a player does)."""
+async def bars(ws, count: int, *, ack: bool = True) -> list[dict]:
+    """The next `count` music_bar messages (acknowledged, as a player does).
+
+    The first may wait for the server to load its models (a minute on the busy machine).
+    """
     got = []
     while len(got) < count:
-        message = await recv_until(ws, "music_bar", timeout)
+        message = await recv_until(ws, "music_bar", 180 if not got else 30)
         got.append(message)
         if ack:
             await send(
