@@ -38,8 +38,8 @@ def nav(page: Page, name: str):
 
 
 def start_music(page: Page) -> None:
-    """Press "Start music" in a running session and wait until bars play."""
-    page.get_by_role("button", name="Start music").click()
+    """Press "Turn music on" in a running session and wait until bars play."""
+    page.get_by_role("button", name="Turn music on").click()
     expect(page.locator("body")).to_have_attribute("data-music-state", "on", timeout=FIRST_RESULT_MS)
     expect(page.locator("body")).to_have_attribute("data-music-bars", re.compile(r"^[1-9]"), timeout=60_000)
 

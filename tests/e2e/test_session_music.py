@@ -21,7 +21,9 @@ pytestmark = pytest.mark.e2e
 SECONDS = float(os.environ.get("E2E_MUSIC_SECONDS", "30"))
 
 
-def test_music_plays_every_bar_in_time_audibly_and_is_kept(playwright_driver, face_video, stack, console, shots):
+def test_music_plays_every_bar_in_time_audibly_and_is_kept(
+    playwright_driver, face_video, stack, console, shots
+):
     browser = launch_chromium(playwright_driver, face_video)
     try:
         page = new_page(browser, stack, console)

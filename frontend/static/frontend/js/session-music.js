@@ -30,7 +30,7 @@ export function setupMusic({ config, socket, chosenMood }) {
   };
   const player = new SoundtrackPlayer(config.music);
   const body = document.body.dataset;
-  let wanted = false; // the person pressed "Start music"
+  let wanted = false; // the person pressed "Turn music on"
   let on = false; // the server said music_started on this connection
   let outputs = [];
   body.musicState = "off";
@@ -40,7 +40,7 @@ export function setupMusic({ config, socket, chosenMood }) {
   };
   const setState = (name) => {
     body.musicState = name;
-    ui.toggle.textContent = wanted ? "Stop music" : "Start music";
+    ui.toggle.textContent = wanted ? "Turn music off" : "Turn music on";
     ui.toggle.setAttribute("aria-pressed", String(wanted));
   };
   const send = (message) => {

@@ -12,6 +12,16 @@
 
 const JITTER_SECONDS = 0.15; // allowance for the network between the server and the page
 const LEVEL_EVERY_MS = 250;
+const LOAD_TIMEOUT_MS = 90000; // a busy machine compiles the WebAssembly slowly
+
+// A failure inside the AudioWorklet (e.g. WebAssembly refused) never settles its promise.
+function withTimeout(promise, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer`)), LOAD_TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 function loadScript(url) {
   if (window.JSSynth) return Promise.resolve();
@@ -48,6 +58,8 @@ export class SoundtrackPlayer extends EventTarget {
     const started = performance.now();
     await loadScript(this.config.synth_url);
     const context = new AudioContext({ latencyHint: "playback" });
+    // Running before the worklet is asked anything: a suspended context may not answer.
+    await context.resume();
     for (const url of this.config.worklet_urls) await context.audioWorklet.addModule(url);
     const synth = new window.JSSynth.AudioWorkletNodeSynthesizer();
     synth.init(context.sampleRate);
@@ -58,11 +70,11 @@ export class SoundtrackPlayer extends EventTarget {
     node.connect(this.gain).connect(this.analyser).connect(context.destination);
     const response = await fetch(this.config.soundfont_url);
     if (!response.ok) throw new Error(`the SoundFont could not be loaded (HTTP ${response.status})`);
-    await synth.loadSFont(await response.arrayBuffer());
-    const sequencer = await synth.createSequencer();
+    await withTimeout(synth.loadSFont(await response.arrayBuffer()), "the synthesiser");
+    const sequencer = await withTimeout(synth.createSequencer(), "the synthesiser's sequencer");
     await sequencer.registerSynthesizer(synth);
     // The sequencer counts milliseconds of rendered audio, as the AudioContext's clock does.
-    const tick = await sequencer.getTick();
+    const tick = await withTimeout(sequencer.getTick(), "the synthesiser's sequencer");
     this.tickAtZero = tick - context.currentTime * 1000;
     Object.assign(this, { context, synth, sequencer });
     this.stats.loadMs = Math.round(performance.now() - started);
