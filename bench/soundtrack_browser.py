@@ -43,9 +43,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         env = server_env(bench_database_url(tmp), None)
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True
-        )
+        env["STATIC_ROOT"] = str(tmp / "static")  # production mode serves collected, hashed files
+        for command in ("migrate", "collectstatic"):
+            subprocess.run(
+                [sys.executable, "manage.py", command, "--noinput", "-v", "0"], cwd=REPO, env=env, check=True
+            )
         port = free_port()
         server = start_server(env, port, tmp / "daphne.log")
         video = write_y4m(tmp / "face.y4m", astronaut_frame())
