@@ -10,6 +10,10 @@ because the 2 cores are shared with whatever else runs.
     .venv/bin/python bench/ws_load.py --sessions 4 --fps 10 --seconds 20
     .venv/bin/python bench/ws_load.py --url ws://host:8000    # an already running server
                                                               # (needs --token)
+    .venv/bin/python bench/ws_load.py --sessions 16 --fps 5 --seconds 60 --music
+                                  # every client also has the live soundtrack on: it
+                                  # plays (acks) each bar and counts the ones that came
+                                  # after their start on its clock (underruns)
 
 The server runs on DATABASE_URL (a PostgreSQL database named `<name>_bench` is
 created and migrated next to the one DATABASE_URL names) or, without it, a temporary
@@ -169,10 +173,23 @@ class ClientStats:
     errors: int = 0
     dropped: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    bars: int = 0
+    underruns: int = 0  # bars that arrived after their start on the client's clock
+    bar_leads_ms: list[float] = field(default_factory=list)
+
+
+MUSIC_ALLOWANCE = 0.15  # the page player's network allowance (soundtrack-player.js)
 
 
 async def run_client(
-    url: str, token: str, frame: bytes, fps: float, seconds: float, delay: float, hands_fps: float | None
+    url: str,
+    token: str,
+    frame: bytes,
+    fps: float,
+    seconds: float,
+    delay: float,
+    hands_fps: float | None,
+    music: bool = False,
 ) -> ClientStats:
     from websockets.asyncio.client import connect
 
@@ -188,6 +205,8 @@ async def run_client(
         await ws.send(json.dumps(options))
         assert json.loads(await ws.recv())["type"] == "options"
 
+        music_clock: list[float] = []  # perf_counter() of soundtrack time 0
+
         async def read() -> None:
             async for message in ws:
                 now = time.perf_counter()
@@ -196,6 +215,16 @@ async def run_client(
                     stats.results += 1
                     stats.dropped = body["dropped"]
                     stats.latencies_ms.append((now - sent_at.pop(body["seq"])) * 1000)
+                    if music and stats.results == 1:
+                        await ws.send(json.dumps({"type": "music_start"}))  # follows the face
+                elif body["type"] == "music_bar":
+                    if not music_clock:
+                        music_clock.append(now + MUSIC_ALLOWANCE - body["sent_at"])
+                    lead = music_clock[0] + body["start"] - now
+                    stats.bars += 1
+                    stats.underruns += lead < 0
+                    stats.bar_leads_ms.append(lead * 1000)
+                    await ws.send(json.dumps({"type": "music_ack", "bar": body["bar"]}))
                 elif body["type"] == "error":
                     stats.errors += 1
 
@@ -233,9 +262,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-async def run_scenario(url, tokens, frame, sessions, fps, seconds, hands_fps, progress) -> list[ClientStats]:
+async def run_scenario(
+    url, tokens, frame, sessions, fps, seconds, hands_fps, progress, music=False
+) -> list[ClientStats]:
     tasks = [
-        asyncio.create_task(run_client(url, tokens[i], frame, fps, seconds, i / sessions / fps, hands_fps))
+        asyncio.create_task(
+            run_client(url, tokens[i], frame, fps, seconds, i / sessions / fps, hands_fps, music)
+        )
         for i in range(sessions)
     ]
     start = time.monotonic()
@@ -264,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         help="renice the server (e.g. -10, root) to approximate an idle machine on a shared one",
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument("--music", action="store_true", help="every client turns the live soundtrack on")
     args = parser.parse_args(argv)
 
     from tqdm import tqdm
@@ -317,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
                     bar.update(elapsed - bar.n)
 
                 stats = asyncio.run(
-                    run_scenario(url, tokens, frame, sessions, fps, seconds, args.hands_fps, progress)
+                    run_scenario(
+                        url, tokens, frame, sessions, fps, seconds, args.hands_fps, progress, args.music
+                    )
                 )
             rss_after = rss_mb(pid)
             cpu_used = cpu_seconds(pid) - cpu_before if cpu_before is not None else None
@@ -346,6 +382,15 @@ def main(argv: list[str] | None = None) -> int:
                     "server_cpu_ms_per_frame": (
                         round(cpu_used * 1000 / analysed, 1) if cpu_used is not None and analysed else None
                     ),
+                    # frames and music together; run with and without --music for music's share
+                    "server_cpu_s_per_listener_minute": (
+                        round(cpu_used / (sessions * seconds / 60), 2) if cpu_used is not None else None
+                    ),
+                    "music_bars": sum(s.bars for s in stats),
+                    "music_underruns": sum(s.underruns for s in stats),
+                    "music_min_lead_ms": round(
+                        min((ms for s in stats for ms in s.bar_leads_ms), default=float("nan")), 1
+                    ),
                     "server_rss_mb_start": round(rss_before, 1) if rss_before else None,
                     "server_rss_mb_end": round(rss_after, 1) if rss_after else None,
                     "load_average_1min_before_after": [
@@ -366,10 +411,10 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         "| scenario | delivered fps/session (mean, min) | total fps | p50 / p95 / max ms | "
         "sent / analysed / dropped / errors | server CPU ms/frame | server RSS MB start → end | "
-        "load avg 1 min |"
+        "load avg 1 min | CPU s / listener-min | music bars / underruns / min lead ms |"
     )
     print(header)
-    print("|" + " --- |" * 8)
+    print("|" + " --- |" * 10)
     for f in figures:
         cells = [
             f["scenario"],
@@ -380,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
             f["server_cpu_ms_per_frame"],
             f"{f['server_rss_mb_start']} → {f['server_rss_mb_end']}",
             "{} → {}".format(*f["load_average_1min_before_after"]),
+            f["server_cpu_s_per_listener_minute"],
+            f"{f['music_bars']} / {f['music_underruns']} / {f['music_min_lead_ms']}" if args.music else "off",
         ]
         print("| " + " | ".join(str(cell) for cell in cells) + " |")
     if args.json:

@@ -34,6 +34,12 @@ class Composition(models.Model):
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
 
+    class Source(models.TextChoices):
+        """How the piece was made: a composition job, or a live session's soundtrack kept."""
+
+        COMPOSED = "composed", "Composed"
+        SOUNDTRACK = "soundtrack", "Live soundtrack"
+
     IN_FLIGHT = (Status.QUEUED, Status.RUNNING)
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="compositions")
@@ -53,6 +59,7 @@ class Composition(models.Model):
     # "sections": [{"letter", "start_bar", "bars", "key_shift"}]} (ml.music.form).
     form = models.JSONField(default=dict, blank=True)
     seed = models.PositiveIntegerField(default=0)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.COMPOSED)
     # The live session whose mood this was composed for ("from my latest session").
     mood_session = models.ForeignKey(
         "moods.MoodSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="compositions"
@@ -89,8 +96,10 @@ class Composition(models.Model):
                 condition=Q(valence__gte=-1) & Q(valence__lte=1) & Q(arousal__gte=-1) & Q(arousal__lte=1),
                 name="composition_mood_in_range",
             ),
+            # A kept soundtrack is as long as it played (an hour is 1,800 bars at 120 bpm).
             models.CheckConstraint(
-                condition=Q(bars__gte=MIN_BARS) & Q(bars__lte=MAX_BARS), name="composition_bars_range"
+                condition=Q(bars__gte=MIN_BARS) & (Q(bars__lte=MAX_BARS) | Q(source="soundtrack")),
+                name="composition_bars_range",
             ),
             models.CheckConstraint(
                 condition=Q(tempo__isnull=True) | (Q(tempo__gte=40) & Q(tempo__lte=240)),

@@ -12,6 +12,7 @@ after COMPOSITION_MAX_ATTEMPTS starts), so no job stays queued or running for ev
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -576,6 +577,124 @@ def composition_job_run(*, composition_id: int, job_token: str) -> Composition |
         time.perf_counter() - rendered_at,
     )
     return result
+
+
+# --- Keeping a live soundtrack ------------------------------------------------------------
+
+
+def soundtrack_render(*, bars: list, style: str) -> tuple[RenderedPiece, dict]:
+    """MIDI, audio, piano roll and metrics of the bars a live soundtrack played.
+
+    Returns the files and the composition's fields that describe it (mood, tempo, bars).
+    Heavy (FluidSynth, the encoder, matplotlib): call it from a worker thread.
+    """
+    from collections import Counter
+    from statistics import median
+
+    from ml import music
+    from ml.music.stream import bars_pitches, bars_to_midi
+
+    midi = bars_to_midi(bars)
+    labels = Counter(bar.mood.label for bar in bars)
+    label = labels.most_common(1)[0][0]
+    chosen = [bar.mood for bar in bars if bar.mood.label == label]
+    mood = Mood(
+        label, sum(m.valence for m in chosen) / len(chosen), sum(m.arousal for m in chosen) / len(chosen)
+    )
+    tempo = int(round(median(bar.tempo for bar in bars)))
+    piece = music.Piece(
+        pianoroll=None,
+        pitches=bars_pitches(bars),
+        tracks=music.TRACKS,
+        tempo=tempo,
+        key=bars[-1].key,
+        mood=mood,
+        style=style,
+        bars=len(bars),
+    )
+    audio = music.render_audio(midi, fmt="ogg", soundfont=settings.SOUNDFONT_PATH)
+    buffer = io.BytesIO()
+    midi.write(buffer)
+    metrics = _json_safe(music.piece_metrics(piece))
+    metrics["soundtrack"] = {
+        "moods": dict(labels),
+        "keys": sorted({bar.key for bar in bars}),
+        "tempo_range": [min(bar.tempo for bar in bars), max(bar.tempo for bar in bars)],
+        "phrases": len({bar.phrase for bar in bars}),
+    }
+    rendered = RenderedPiece(
+        midi=buffer.getvalue(),
+        audio=audio,
+        piano_roll=music.piano_roll_png(piece),
+        duration_seconds=music.audio_duration(audio),
+        metrics=metrics,
+    )
+    return rendered, {"mood": mood, "tempo": tempo, "bars": len(bars)}
+
+
+def composition_soundtrack_save(
+    *,
+    user: Any,
+    session_id: int | None,
+    rendered: RenderedPiece,
+    mood: Mood,
+    style: str,
+    tempo: int,
+    bars: int,
+    seed: int,
+    title: str = "",
+) -> Composition:
+    """Keep what a live soundtrack played as a ready composition in the user's library.
+
+    Linked to the mood session it followed (one of the user's own; another user's id is
+    a 404). Files go to the composition's deterministic names, as a job's would.
+    """
+    from moods import selectors as mood_selectors
+
+    session = mood_selectors.session_get(user=user, session_id=session_id) if session_id else None
+    title = " ".join(str(title or "").split())[:120] or f"Soundtrack: {mood.label}"
+    now = timezone.now()
+    with transaction.atomic():
+        composition = Composition.objects.create(
+            owner=user,
+            title=title,
+            mood_label=mood.label,
+            valence=max(-1.0, min(1.0, mood.valence)),
+            arousal=max(-1.0, min(1.0, mood.arousal)),
+            style=style,
+            tempo=max(MIN_TEMPO, min(MAX_TEMPO, tempo)),
+            bars=bars,
+            seed=seed,
+            source=Composition.Source.SOUNDTRACK,
+            mood_session=session,
+            status=Status.RUNNING,
+            stage=Stage.SAVING,
+            started_at=now,
+            heartbeat_at=now,
+        )
+    names = composition.storage_names()
+    try:
+        _store(names["midi"], rendered.midi)
+        _store(names["audio"], rendered.audio)
+        _store(names["piano_roll"], rendered.piano_roll)
+    except Exception:
+        composition.delete()
+        storage_delete_names(list(names.values()))
+        raise
+    composition.midi_file.name = names["midi"]
+    composition.audio_file.name = names["audio"]
+    composition.piano_roll.name = names["piano_roll"]
+    composition.duration_seconds = rendered.duration_seconds
+    composition.metrics = rendered.metrics
+    composition.status = Status.READY
+    composition.stage = Stage.READY
+    composition.finished_at = timezone.now()
+    composition.save()
+    progress.publish(composition)
+    logger.info(
+        "soundtrack of session %s kept as composition %s (user %s)", session_id, composition.pk, user.pk
+    )
+    return composition
 
 
 # --- Recovering jobs whose worker died ------------------------------------------------------

@@ -81,8 +81,10 @@ if settings.EMOTION_WARM_START:
     # In background threads: the server listens at once, /healthz says "warming" until
     # the models are loaded, and the first live session does not wait for them.
     from moods.inference import warm_up
+    from moods.soundtrack import warm_up as music_warm_up
 
     warm_up()
+    music_warm_up()  # the music generator too, in the soundtrack's own thread
 
 from echoes_site.embedded_jobs import server_started  # noqa: E402
 

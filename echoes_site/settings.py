@@ -300,9 +300,11 @@ MAX_IMAGE_UPLOAD_BYTES = env_int("MAX_IMAGE_UPLOAD_BYTES", 1024 * 1024)
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE)
 # {sockets} becomes this host's ws:// or wss:// origin (echoes_site/middleware.py); the only
 # page that frames anything is the recommendations page (Spotify's player).
+# 'wasm-unsafe-eval' lets our own scripts compile WebAssembly (the live soundtrack's
+# FluidSynth, frontend/static/frontend/vendor/js-synthesizer); it allows no JS eval.
 CONTENT_SECURITY_POLICY = env(
     "CONTENT_SECURITY_POLICY",
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
     "media-src 'self' blob:; font-src 'self' data:; connect-src 'self'{sockets}; worker-src 'self' blob:; "
     # Exactly one frame origin: Spotify's embedded player (catalogue.models.SPOTIFY_EMBED_ORIGIN).
     "frame-src https://open.spotify.com; "

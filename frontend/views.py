@@ -7,8 +7,13 @@ modules never hard-code a route.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
@@ -67,6 +72,7 @@ def session(request):
         "correction_url": _url("api:mood-correction-create", session_id=0),
         "prototypes": {label: list(point) for label, point in MOOD_PROTOTYPES.items()},
         "gestures": GESTURES,
+        "music": _music_config(),
     }
     return render(
         request,
@@ -78,6 +84,38 @@ def session(request):
             "styles": _styles(),
             "arrangements": _arrangements(),
             "fps_choices": (5, 10, 15, 30),
+            "arrangements": _music_config()["arrangements"],
             "recommendations_page": _url("catalogue:recommendations"),
         },
     )
+
+
+def _music_config() -> dict:
+    """What the page's soundtrack player needs: its files on our server, names, gestures."""
+    from ml.music.stream import GESTURE_MUSIC, LIVE_ARRANGEMENTS
+
+    vendor = "frontend/vendor/js-synthesizer/"
+    return {
+        "soundfont_url": _url("frontend:soundfont"),
+        "synth_url": static(vendor + "js-synthesizer.min.js"),
+        "worklet_urls": [
+            static(vendor + "libfluidsynth-2.4.6.js"),
+            static(vendor + "js-synthesizer.worklet.min.js"),
+        ],
+        "arrangements": LIVE_ARRANGEMENTS,
+        "gestures": {name: effect.words for name, effect in GESTURE_MUSIC.items()},
+    }
+
+
+@require_GET
+def soundfont(request):
+    """The General MIDI SoundFont the page's synthesiser plays (Debian's TimGM6mb, GPL-2).
+
+    Served from the system package, not the repository; a browser keeps it for a day.
+    """
+    path = Path(settings.SOUNDFONT_PATH)
+    if not path.is_file():
+        raise Http404("No SoundFont is installed on the server (apt-get install timgm6mb-soundfont).")
+    response = FileResponse(path.open("rb"), content_type="application/octet-stream")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -13,18 +13,22 @@ import asyncio
 import contextlib
 import functools
 import logging
+import random
 import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.ws_auth import CredentialsWatchMixin
 from ml.emotion.personal import PersonalCalibration
 from ml.errors import MLError
+from ml.mood import Mood, mood_named
 from moods import inference, protocol, selectors, services
 from moods.live import Frame, FrameSlot, LiveSession, result_message, wants_hands
 from moods.models import MoodSession
+from moods.soundtrack import LEAD_SECONDS, LiveSoundtrack, MoodNow
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +73,10 @@ class MoodSessionConsumer(CredentialsWatchMixin, AsyncWebsocketConsumer):
         self.in_analysis = False  # a frame is in the pool right now
         self.tasks: list[asyncio.Task] = []
         self.db_lock = asyncio.Lock()
+        self.music: LiveSoundtrack | None = None  # the soundtrack playing (or last played)
+        self.music_mood: str | None = None  # a mood chosen for the music ("mood": "calm")
+        self.music_last: Mood | None = None  # what the music followed last (held after stop)
+        self.music_session_id: int | None = None  # the session the soundtrack followed
         if user is None or not user.is_authenticated:
             # Accept, explain, close: a browser sees neither an HTTP 403 nor its reason,
             # but it does see a close code (daphne drops close reasons, hence the frame).
@@ -150,6 +158,8 @@ class MoodSessionConsumer(CredentialsWatchMixin, AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for task in getattr(self, "tasks", []):
             task.cancel()
+        if getattr(self, "music", None) is not None:
+            await self.music.stop("disconnect")
         await self._close_session(MoodSession.CloseReason.DISCONNECT)
         await self.leave_groups()
 
@@ -242,6 +252,131 @@ class MoodSessionConsumer(CredentialsWatchMixin, AsyncWebsocketConsumer):
             self.last_gesture = (None, 0)
             self.hands_at = float("-inf")
         await self._send({"type": "options", "fps": self.fps, "hands_fps": self.hands_fps})
+
+    # -- the live soundtrack (moods.soundtrack) -------------------------------------
+    def _music_mood_now(self) -> MoodNow:
+        """The mood the music follows: a chosen one, else the face's smoothed mood; the last
+        one is held while no session runs (after stop) or no face is in view."""
+        live = self.live
+        gesture = live.tracker.gesture if live is not None else None
+        if self.music_mood is not None:
+            self.music_last = mood_named(self.music_mood)
+        elif live is not None and live.shown is not None:
+            self.music_last = live.tracker.mood
+        if live is not None:
+            self.music_session_id = live.session_id
+        return MoodNow(mood=self.music_last, gesture=gesture)
+
+    async def _on_music_start(self, control: protocol.Control) -> None:
+        if self.music is not None and self.music.running:
+            await self._send(
+                protocol.error_message(
+                    "music_on", "Music is already on: send music_options to change it, or music_stop."
+                )
+            )
+            return
+        if control.pin_mood:
+            self.music_mood = control.mood
+        now = self._music_mood_now()
+        if now.mood is None:
+            await self._send(
+                protocol.error_message(
+                    "no_mood",
+                    "Music follows your mood, and no face has been read in this session yet: face the "
+                    'camera and try again, or choose a mood for the music ("mood": "calm").',
+                )
+            )
+            return
+        self.music = LiveSoundtrack(
+            send=self._send,
+            mood_now=self._music_mood_now,
+            style=control.style or "chorale",
+            arrangement=control.arrangement or "mood",
+            mode=control.mode or "follow",
+            seed=random.randint(0, 2**31 - 1),
+            label=f"user {self.user.pk}, session {self.music_session_id}",
+        )
+        self.music.start()
+        await self._send({"type": "music_started", **self._music_settings()})
+
+    def _music_settings(self) -> dict:
+        stream = self.music.stream
+        return {
+            "style": stream.style,
+            "arrangement": stream.arrangement,
+            "mode": stream.mode,
+            "follows": self.music_mood or "face",
+            "lead_seconds": LEAD_SECONDS,
+        }
+
+    async def _on_music_options(self, control: protocol.Control) -> None:
+        if self.music is None or not self.music.running:
+            await self._send(
+                protocol.error_message("music_off", 'Music is off; send {"type": "music_start"}.')
+            )
+            return
+        # Read by the writer thread at the next bar: a string swap, no lock needed.
+        if control.arrangement is not None:
+            self.music.stream.set_arrangement(control.arrangement)
+        if control.mode is not None:
+            self.music.stream.set_mode(control.mode)
+        if control.pin_mood:
+            self.music_mood = control.mood
+        await self._send({"type": "music_options", **self._music_settings()})
+
+    async def _on_music_ack(self, control: protocol.Control) -> None:
+        if self.music is None or not self.music.ack(control.bar):
+            await self._send(protocol.error_message("bad_music", f"Bar {control.bar} was never sent."))
+
+    async def _on_music_stop(self, control: protocol.Control) -> None:
+        if self.music is None or not self.music.running:
+            await self._send(protocol.error_message("music_off", "Music is off."))
+            return
+        await self.music.stop()
+        await self._send({"type": "music_stopped", **self.music.summary()})
+
+    async def _on_music_save(self, control: protocol.Control) -> None:
+        from compositions import services as compositions
+
+        played = self.music.played() if self.music is not None else []
+        if not played:
+            await self._send(
+                protocol.error_message("nothing_played", "No music has played yet in this connection.")
+            )
+            return
+        stream = self.music.stream
+        loop = asyncio.get_running_loop()
+        try:
+            # FluidSynth + the encoder: seconds for a long soundtrack, off the event loop.
+            rendered, fields = await loop.run_in_executor(
+                None, functools.partial(compositions.soundtrack_render, bars=played, style=stream.style)
+            )
+            composition = await database_sync_to_async(compositions.composition_soundtrack_save)(
+                user=self.user,
+                session_id=self.music_session_id,
+                rendered=rendered,
+                style=stream.style,
+                seed=stream.seed,
+                title=control.title,
+                **fields,
+            )
+        except MLError as error:
+            await self._send(
+                protocol.error_message("save_failed", f"The soundtrack could not be kept: {error}")
+            )
+            return
+        await self._send(
+            {
+                "type": "music_saved",
+                "composition": {
+                    "id": composition.pk,
+                    "title": composition.title,
+                    "bars": composition.bars,
+                    "duration_seconds": round(composition.duration_seconds or 0.0, 2),
+                    "url": reverse("compositions:detail", kwargs={"composition_id": composition.pk}),
+                },
+            }
+        )
 
     # -- background tasks of the connection ----------------------------------------
     async def _analyse_forever(self) -> None:
@@ -357,6 +492,4 @@ def _session_summary(session: MoodSession) -> dict:
 
 
 def _mood(label: str, valence: float | None, arousal: float | None):
-    from ml.mood import Mood
-
     return Mood(label, valence or 0.0, arousal or 0.0)

@@ -61,9 +61,19 @@ class Control:
     hands_fps: float | None = None
     echo: Any = None
     mood: str | None = None
+    # music_* messages (docs/websocket.md, "Live soundtrack")
+    style: str | None = None
+    arrangement: str | None = None
+    mode: str | None = None
+    pin_mood: bool = False  # "mood" was given: follow that label (or, null, the camera again)
+    bar: int | None = None
+    lead_ms: float | None = None
+    title: str = ""
 
 
-CONTROL_TYPES = ("start", "stop", "ping", "options", "correction")
+MUSIC_CONTROL_TYPES = ("music_start", "music_stop", "music_options", "music_ack", "music_save")
+CONTROL_TYPES = ("start", "stop", "ping", "options", "correction", *MUSIC_CONTROL_TYPES)
+MAX_TITLE_CHARS = 120
 
 
 def parse_control(text: str) -> Control:
@@ -126,7 +136,58 @@ def parse_control(text: str) -> Control:
                 "bad_correction", f'correction needs "mood": one of {", ".join(MOOD_LABELS)}.'
             )
         return Control(type="correction", mood=mood)
+    if kind in MUSIC_CONTROL_TYPES:
+        return _parse_music(kind, data)
     return Control(type=kind)
+
+
+def _parse_music(kind: str, data: dict[str, Any]) -> Control:
+    """The music_* messages; names are checked against what the soundtrack offers."""
+    from ml.music.config import STYLES
+    from ml.music.stream import LIVE_ARRANGEMENTS, MODES
+
+    if kind == "music_ack":
+        bar, lead = data.get("bar"), data.get("lead_ms")
+        if isinstance(bar, bool) or not isinstance(bar, int) or bar < 0:
+            raise ProtocolError("bad_music", 'music_ack needs "bar": the number of the bar you queued.')
+        if lead is not None and (isinstance(lead, bool) or not isinstance(lead, (int, float))):
+            raise ProtocolError(
+                "bad_music", '"lead_ms" must be a number (ms from queueing to the bar\'s start).'
+            )
+        return Control(type=kind, bar=bar, lead_ms=float(lead) if lead is not None else None)
+    if kind == "music_save":
+        title = data.get("title", "")
+        if not isinstance(title, str):
+            raise ProtocolError("bad_music", '"title" must be text.')
+        return Control(type=kind, title=" ".join(title.split())[:MAX_TITLE_CHARS])
+    if kind == "music_stop":
+        return Control(type=kind)
+    values: dict[str, Any] = {}
+    for name, allowed in (("style", STYLES), ("arrangement", LIVE_ARRANGEMENTS), ("mode", MODES)):
+        value = data.get(name)
+        if value is None:
+            continue
+        if value not in allowed:
+            raise ProtocolError(
+                f"unknown_{name}",
+                f"Unknown {name} {str(value)[:40]!r}; choose one of: {', '.join(allowed)}.",
+            )
+        values[name] = value
+    pin = "mood" in data
+    mood = data.get("mood")
+    if pin and mood is not None and mood not in MOOD_LABELS:
+        raise ProtocolError(
+            "bad_music",
+            f'"mood" is one of {", ".join(MOOD_LABELS)} (music follows it), or null (follow my face).',
+        )
+    if kind == "music_options":
+        if "style" in values:
+            raise ProtocolError(
+                "bad_music", "The style is chosen when music starts (music_stop, then music_start)."
+            )
+        if not values and not pin:
+            raise ProtocolError("bad_music", 'music_options needs "arrangement", "mode" and/or "mood".')
+    return Control(type=kind, pin_mood=pin, mood=mood, **values)
 
 
 def error_message(code: str, message: str, *, seq: int | None = None) -> dict[str, Any]:

@@ -35,3 +35,22 @@ def emotion_percent(page: Page, emotion: str) -> int:
 def nav(page: Page, name: str):
     """A link of the site's main navigation."""
     return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
+
+
+def start_music(page: Page) -> None:
+    """Press "Turn music on" in a running session and wait until bars play."""
+    page.get_by_role("button", name="Turn music on").click()
+    expect(page.locator("body")).to_have_attribute("data-music-state", "on", timeout=FIRST_RESULT_MS)
+    expect(page.locator("body")).to_have_attribute("data-music-bars", re.compile(r"^[1-9]"), timeout=60_000)
+
+
+def music_figures(page: Page) -> dict:
+    """What the page recorded about its soundtrack: bars, gaps, leads, loudness."""
+    data = page.evaluate("() => ({...document.body.dataset})")
+    return {
+        "bars": int(data.get("musicBars", 0)),
+        "gaps": int(data.get("musicGaps", 0)),
+        "min_lead_ms": float(data.get("musicMinLeadMs", "nan")),
+        "peak_rms": float(data.get("musicPeak", 0)),
+        "load_ms": float(data.get("musicLoadMs", "nan")),
+    }

@@ -12,6 +12,7 @@ import { Circumplex } from "./circumplex.js";
 import { ReconnectingSocket } from "./socket.js";
 import { watchCompositions } from "./notifications.js";
 import { openPlayer } from "./spotify-player.js";
+import { setupMusic } from "./session-music.js";
 
 const FRAME_WIDTH = 320;
 const FRAME_HEIGHT = 240;
@@ -66,6 +67,11 @@ const ui = {
 };
 
 const circumplex = new Circumplex($("#circumplex"), config.prototypes);
+const music = setupMusic({
+  config,
+  socket: () => state.socket,
+  chosenMood: () => (state.moodSource === "chosen" && state.mood ? state.mood.label : null),
+});
 const grab = document.createElement("canvas");
 grab.width = FRAME_WIDTH;
 grab.height = FRAME_HEIGHT;
@@ -229,6 +235,9 @@ function showEmotions(emotions) {
 
 function showMood(mood, { source = "camera" } = {}) {
   if (!mood) return;
+  if (source === "chosen" && (state.moodSource !== "chosen" || !state.mood || state.mood.label !== mood.label)) {
+    music.onChosenMood(mood.label); // music follows a mood chosen by hand
+  }
   state.mood = mood;
   state.moodSource = source;
   ui.moodCaption.textContent = MOOD_CAPTIONS[source];
@@ -313,6 +322,7 @@ function renderCounters() {
 function onMessage(event) {
   const message = event.detail.data;
   if (!message || typeof message !== "object") return;
+  if (music.onMessage(message)) return;
   switch (message.type) {
     case "ready":
     case "started":
@@ -321,10 +331,12 @@ function onMessage(event) {
       state.firstResult = false;
       say(`Session ${message.session_id} started: waiting for the first analysed frame…`);
       alertUser("");
+      if (message.type === "ready") music.onConnected();
       if (state.running) scheduleNext();
       break;
     case "result":
       showResult(message);
+      music.onResult(message);
       break;
     case "stopped":
       finishStop(message.session);

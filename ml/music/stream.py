@@ -1,0 +1,478 @@
+"""The live soundtrack: an endless stream of bars that follows a moving mood (pure, no I/O).
+
+`BarStream.next_bar(target=...)` writes the next 4/4 bar of music for the listener's
+current (smoothed) mood. The musical unit is the network's 8-bar **phrase**; the stream
+hands it out one **bar** at a time so a mood change is heard within about a bar
+(generated just in time, see moods/soundtrack.py), while the phrase keeps its shape:
+
+- **mood interpolation**: the condition moves each bar a fraction of the way (at most
+  MAX_MOOD_STEP) from where it was toward the target, so the music glides, not jumps;
+- **latent walk**: each phrase's noise is the piece-wide part (walked a little every
+  phrase) + its section's part (A A B A: a returning A reuses A's) + a fresh part, as
+  `ml.music.phrase_generate.phrase_noise` does for whole pieces; within a phrase every
+  bar comes from the same noise, so an unchanged mood plays the network's phrase exactly,
+  and a changed one re-writes the rest of the phrase from the same noise (related music);
+- **key region**: the network writes in C; the stream moves it to a tonic drawn once and
+  keeps it; only when the valence changes sign does it move to the relative key (C major
+  <-> A minor: the same key signature);
+- **tempo glides**: toward the mood's tempo by at most TEMPO_GLIDE_BPM a bar;
+- **cadence before a change of section**: a phrase followed by another section (or by a
+  new mood region: the conditioned mood's label changed) is written with the cadence
+  condition, so it closes on its last bars; a phrase followed by its own repeat is open;
+- **mode**: "follow" aims at the mood; "lift" leads from it toward a calm, pleasant point
+  over LIFT_BARS bars, never lowering valence (the iso principle, as the song
+  recommender's "lift my mood" does);
+- **gestures** (`ml.emotion.gestures.GESTURES` meanings): open palm softer and slower,
+  fist louder and faster, victory brighter, pointing holds the mood where it is.
+
+The arrangement is a name passed through (`LIVE_ARRANGEMENTS`): today "mood" picks the
+shipped per-mood instruments (`ml.music.generate.MOOD_PROGRAMS`), the others fix one of
+those ensembles; named arrangements from `ml.music` plug in at `live_programs`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ml.mood import Mood, label_for
+from ml.music.config import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, STYLES
+from ml.music.errors import MusicError
+from ml.music.generate import (
+    MAJOR_TONICS,
+    MINOR_TONICS,
+    MOOD_PROGRAMS,
+    STYLE_DENSITY_MEDIAN,
+    arranged_tokens16,
+    arrangement_for,
+    load_generator,
+    tempo_for,
+    tokens_to_pitches,
+)
+from ml.music.metrics import detected_mode, note_density, notes_of
+from ml.music.phrase import PHRASE_BARS
+from ml.music.phrase_generate import PIECE_SHARE, SECTION_SHARE, SONG_FORM, phrase_condition
+from ml.music.phrase_model import NOISE2_DIM
+from ml.music.theory import key_name, scale_pitch_classes, snap_pitch
+
+MODES: tuple[str, ...] = ("follow", "lift")
+# Fixed ensembles made of the shipped per-mood instruments; "mood" changes with the mood.
+FIXED_ENSEMBLES: dict[str, tuple[int, int, int, int]] = {
+    "piano": MOOD_PROGRAMS["neutral"],
+    "strings": MOOD_PROGRAMS["sad"],
+    "woodwinds": MOOD_PROGRAMS["happy"],
+    "brass": MOOD_PROGRAMS["excited"],
+}
+LIVE_ARRANGEMENTS: tuple[str, ...] = ("mood", *FIXED_ENSEMBLES)
+
+# Per bar the condition moves this fraction of the way to the target (at most
+# MAX_MOOD_STEP in each axis): a happy -> sad change crosses into minor in the 2nd bar
+# and is 90 % there after 5 bars (10 s at 120 bpm).
+MOOD_STEP_FRACTION = 0.4
+MAX_MOOD_STEP = 0.5
+TEMPO_GLIDE_BPM = 6.0
+# A phrase is written again when its condition moved this far since it was written.
+REWRITE_DISTANCE = 0.05
+# "Lift my mood": from the mood toward a pleasant, gently calm point over LIFT_BARS bars.
+LIFT_GOAL = (0.6, -0.1)
+LIFT_BARS = 32
+# The latent walk: the piece-wide noise keeps this correlation from phrase to phrase.
+WALK_CORRELATION = 0.9
+# Candidates written per phrase (one batch); the first whose mode and density agree with
+# the mood is played, as `generate` does (the 0th is the walk itself, the others near it).
+CANDIDATES = 4
+CANDIDATE_SPREAD = 0.35
+
+VELOCITY = (92, 70, 68, 78)  # melody, alto, tenor, bass (as ml.music.midi writes them)
+
+
+@dataclass(frozen=True)
+class GestureEffect:
+    velocity: float = 1.0
+    tempo: float = 0.0
+    hold: bool = False  # keep the conditioned mood where it is
+    words: str = ""  # what the page shows while it acts
+
+
+# What a held gesture does to the music, after its documented meaning (the mood itself is
+# nudged by the tracker already; these are the musical parts a listener hears at once).
+GESTURE_MUSIC: dict[str, GestureEffect] = {
+    "open_palm": GestureEffect(velocity=0.7, tempo=-10.0, words="softer and slower"),
+    "fist": GestureEffect(velocity=1.25, tempo=10.0, words="louder and faster"),
+    "victory": GestureEffect(velocity=1.15, tempo=5.0, words="brighter and upbeat"),
+    "thumbs_up": GestureEffect(velocity=1.05, words="more of this"),
+    "thumbs_down": GestureEffect(velocity=0.95, words="steering away from this mood"),
+    "pointing": GestureEffect(hold=True, words="holding the music where it is"),
+}
+
+
+class InvalidArrangement(MusicError):
+    """An arrangement name the live soundtrack does not know."""
+
+
+class InvalidMode(MusicError):
+    """A soundtrack mode other than follow / lift."""
+
+
+def check_arrangement(name: str) -> str:
+    if name not in LIVE_ARRANGEMENTS:
+        raise InvalidArrangement(
+            f"Unknown arrangement {str(name)[:40]!r}; choose one of: {', '.join(LIVE_ARRANGEMENTS)}."
+        )
+    return name
+
+
+def check_mode(name: str) -> str:
+    if name not in MODES:
+        raise InvalidMode(f"Unknown music mode {str(name)[:40]!r}; choose follow or lift.")
+    return name
+
+
+def live_programs(arrangement: str, mood: Mood) -> tuple[int, int, int, int]:
+    """GM programs of melody, alto, tenor, bass for an arrangement at a mood."""
+    if arrangement == "mood":
+        return MOOD_PROGRAMS.get(mood.label, MOOD_PROGRAMS["neutral"])
+    return FIXED_ENSEMBLES[check_arrangement(arrangement)]
+
+
+def lift_target(mood: Mood, bars_lifting: int) -> Mood:
+    """Where "lift my mood" aims after `bars_lifting` bars: from the mood toward LIFT_GOAL."""
+    fraction = min(1.0, bars_lifting / LIFT_BARS)
+    goal_v, goal_a = LIFT_GOAL
+    valence = mood.valence + (goal_v - mood.valence) * fraction if goal_v > mood.valence else mood.valence
+    arousal = mood.arousal + (goal_a - mood.arousal) * fraction
+    return Mood(label_for(valence, arousal), valence, arousal)
+
+
+@dataclass(frozen=True)
+class Note:
+    """One note of a bar; times in seconds from the bar's start.
+
+    `tie` = it goes on into the next bar if that bar `continues` it (same track and
+    pitch from the bar line); a player then holds it instead of attacking it again, and
+    ends it at the bar line otherwise.
+    """
+
+    start: float
+    duration: float
+    track: int
+    pitch: int
+    velocity: int
+    tie: bool = False
+    continues: bool = False
+
+
+@dataclass
+class Bar:
+    """One bar of the stream, ready to be played."""
+
+    index: int
+    start: float  # seconds on the stream's clock (0 = the first bar's start)
+    duration: float
+    tempo: float
+    key: str
+    mood: Mood  # the condition it was written with (the interpolated mood)
+    target: Mood  # where the mood is heading (the listener's, or the lift's aim)
+    phrase: int
+    section: str
+    bar_in_phrase: int
+    cadence: bool
+    programs: tuple[int, ...]
+    gesture: str | None
+    notes: list[Note]
+    pitches: np.ndarray  # (tracks, 16) MIDI pitch per sixteenth, -1 = rest
+
+    @property
+    def mode(self) -> str:
+        return "minor" if self.key.endswith("minor") else "major"
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+@dataclass
+class _Phrase:
+    """The phrase the stream is in: its noise and the network's writing of it."""
+
+    number: int
+    section: str
+    noise: np.ndarray  # (CANDIDATES, NOISE2_DIM)
+    cadence: bool = False
+    cond: np.ndarray | None = None
+    tokens: np.ndarray | None = None  # (tracks, 8 * 16) product tokens of the chosen candidate
+    candidate: int = 0
+
+
+GeneratorFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class BarStream:
+    """Writes bar after bar for a moving mood; one per listener (not thread-safe)."""
+
+    style: str = "chorale"
+    arrangement: str = "mood"
+    mode: str = "follow"
+    seed: int = 0
+    weights: str | Path | None = None
+    mood: Mood | None = None  # the conditioned mood (None before the first bar)
+    tempo: float | None = None
+    bar: int = 0
+    clock: float = 0.0  # the next bar's start on the stream clock
+    bars_lifting: int = 0
+    _generator: GeneratorFn | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.style not in STYLES:
+            raise MusicError(f"Unknown style {self.style!r}; choose one of: {', '.join(STYLES)}.")
+        check_arrangement(self.arrangement)
+        check_mode(self.mode)
+        self.rng = np.random.default_rng(self.seed)
+        self.tonic: int | None = None
+        self.key_mode: str | None = None
+        self._piece_noise = self.rng.standard_normal(NOISE2_DIM)
+        self._section_noise: dict[str, np.ndarray] = {}
+        self._phrase: _Phrase | None = None
+        self._next_phrase_new_region = False
+        self._tied: dict[int, int] = {}  # track -> pitch held over the last bar line
+
+    # -- settings a listener changes while it plays ---------------------------------
+    def set_arrangement(self, name: str) -> None:
+        self.arrangement = check_arrangement(name)
+
+    def set_mode(self, name: str) -> None:
+        if check_mode(name) != self.mode:
+            self.mode = name
+            self.bars_lifting = 0
+
+    # -- the stream -------------------------------------------------------------------
+    def next_bar(self, *, target: Mood, gesture: str | None = None) -> Bar:
+        """The next bar for the listener's mood `target` (and a held gesture, if any)."""
+        effect = GESTURE_MUSIC.get(gesture or "", GestureEffect())
+        aim = lift_target(target, self.bars_lifting) if self.mode == "lift" else target
+        if self.mode == "lift":
+            self.bars_lifting += 1
+        previous = self.mood
+        if previous is None:
+            self.mood = aim
+        elif not effect.hold:
+            self.mood = _step_toward(previous, aim)
+        mood = self.mood
+        if previous is not None and previous.label != mood.label:
+            self._next_phrase_new_region = True  # the phrase now closes: a new region follows
+
+        bar_in_phrase = self.bar % PHRASE_BARS
+        if self._phrase is None or bar_in_phrase == 0:
+            self._start_phrase()
+        phrase = self._phrase
+        phrase.cadence = self._next_phrase_new_region or self._next_section() != phrase.section
+        self._write_phrase(mood)
+        self._follow_key(mood)
+
+        goal_tempo = float(np.clip(tempo_for(mood) + effect.tempo, 40, 240))
+        if self.tempo is None:
+            self.tempo = goal_tempo
+        else:
+            self.tempo += float(np.clip(goal_tempo - self.tempo, -TEMPO_GLIDE_BPM, TEMPO_GLIDE_BPM))
+        duration = 4 * 60.0 / self.tempo
+
+        steps = slice(bar_in_phrase * STEPS_PER_BAR, (bar_in_phrase + 1) * STEPS_PER_BAR)
+        all_pitches = self._in_key(tokens_to_pitches(phrase.tokens))
+        pitches = all_pitches[:, steps]
+        following = (
+            all_pitches[:, steps.stop] if steps.stop < all_pitches.shape[1] else np.full(len(pitches), -1)
+        )
+        programs = live_programs(self.arrangement, mood)
+        gain = (1.0 + 0.2 * mood.arousal) * effect.velocity
+        notes = self._notes(pitches, following, duration, gain)
+        bar = Bar(
+            index=self.bar,
+            start=self.clock,
+            duration=duration,
+            tempo=round(self.tempo, 2),
+            key=key_name(self.tonic, self.key_mode),
+            mood=mood,
+            target=aim,
+            phrase=phrase.number,
+            section=phrase.section,
+            bar_in_phrase=bar_in_phrase,
+            cadence=phrase.cadence and bar_in_phrase >= PHRASE_BARS - 2,
+            programs=programs,
+            gesture=gesture if gesture in GESTURE_MUSIC else None,
+            notes=notes,
+            pitches=pitches,
+        )
+        self.bar += 1
+        self.clock += duration
+        return bar
+
+    # -- phrases: noise, condition, the network -----------------------------------------
+    def _next_section(self) -> str:
+        number = 0 if self._phrase is None else self._phrase.number + 1
+        return "A" if self._next_phrase_new_region else SONG_FORM[number % len(SONG_FORM)]
+
+    def _start_phrase(self) -> None:
+        if self._phrase is None or self._next_phrase_new_region:
+            number = 0
+            # A new mood region: a new song of the stream, related to the last one by the walk.
+            self._section_noise = {}
+            self._next_phrase_new_region = False
+        else:
+            number = self._phrase.number + 1
+        section = SONG_FORM[number % len(SONG_FORM)]
+        walk = math.sqrt(1 - WALK_CORRELATION**2)
+        self._piece_noise = WALK_CORRELATION * self._piece_noise + walk * self.rng.standard_normal(NOISE2_DIM)
+        if section not in self._section_noise:
+            self._section_noise[section] = self.rng.standard_normal(NOISE2_DIM)
+        fresh_share = math.sqrt(max(1.0 - PIECE_SHARE**2 - SECTION_SHARE**2, 0.0))
+        base = (
+            PIECE_SHARE * self._piece_noise
+            + SECTION_SHARE * self._section_noise[section]
+            + fresh_share * self.rng.standard_normal(NOISE2_DIM)
+        )
+        spread = self.rng.standard_normal((CANDIDATES - 1, NOISE2_DIM))
+        others = math.sqrt(1 - CANDIDATE_SPREAD**2) * base + CANDIDATE_SPREAD * spread
+        noise = np.concatenate([base[None], others]).astype(np.float32)
+        self._phrase = _Phrase(number=number, section=section, noise=noise)
+
+    def _write_phrase(self, mood: Mood) -> None:
+        """(Re)write the phrase with the network when its condition moved (cheap: one batch)."""
+        phrase = self._phrase
+        cond = phrase_condition(mood, self.style, 1.0 if phrase.cadence else 0.0)
+        if phrase.cond is not None and float(np.abs(cond - phrase.cond).max()) < REWRITE_DISTANCE:
+            return
+        run = self._generator or load_generator(self.weights)
+        conds = np.repeat(cond[None], len(phrase.noise), axis=0)
+        tracks, chords = run(phrase.noise, conds)
+        tracks, chords = np.asarray(tracks), np.asarray(chords)
+        steps = arrangement_for(self.style)
+        best, best_score = None, -1
+        # Keep the candidate played so far while it still agrees: the phrase stays itself.
+        order = [phrase.candidate] + [i for i in range(len(tracks)) if i != phrase.candidate]
+        for index in order:
+            tokens = arranged_tokens16(
+                tracks[index : index + 1], chords[index : index + 1], PHRASE_BARS, steps
+            )
+            score = _mood_agreement(tokens_to_pitches(tokens), mood, self.style)
+            if score > best_score:
+                best, best_score, phrase.candidate = tokens, score, index
+            if score == 2:
+                break
+        phrase.tokens, phrase.cond = best, cond
+
+    # -- key region ---------------------------------------------------------------------
+    def _follow_key(self, mood: Mood) -> None:
+        mode = "major" if mood.valence >= 0 else "minor"
+        if self.tonic is None:
+            self.tonic = int(self.rng.choice(MAJOR_TONICS if mode == "major" else MINOR_TONICS))
+        elif mode != self.key_mode:
+            # the relative key: same key signature, the other mode
+            self.tonic = (self.tonic + (-3 if mode == "minor" else 3)) % 12
+        self.key_mode = mode
+
+    def _in_key(self, pitches: np.ndarray) -> np.ndarray:
+        """The network's C-based pitches moved to the stream's tonic and snapped to its scale."""
+        out = pitches.copy()
+        sounding = out >= 0
+        shift = ((self.tonic + 6) % 12) - 6
+        moved = out[sounding] + shift
+        high = PITCH_LOW + N_PITCHES - 1
+        moved = np.where(moved > high, moved - 12, moved)
+        moved = np.where(moved < PITCH_LOW, moved + 12, moved)
+        mask = scale_pitch_classes(self.tonic, self.key_mode)
+        out[sounding] = [snap_pitch(int(p), mask) for p in moved]
+        return out
+
+    # -- notes --------------------------------------------------------------------------
+    def _notes(self, pitches: np.ndarray, following: np.ndarray, duration: float, gain: float) -> list[Note]:
+        step = duration / STEPS_PER_BAR
+        notes = []
+        tied_before, self._tied = self._tied, {}
+        for track, row in enumerate(pitches):
+            velocity = int(np.clip(VELOCITY[track] * gain, 20, 127))
+            for start, end, pitch in notes_of(row):
+                tie = end == STEPS_PER_BAR and int(following[track]) == pitch
+                continues = start == 0 and tied_before.get(track) == pitch
+                if tie:
+                    self._tied[track] = pitch
+                notes.append(
+                    Note(
+                        start=round(start * step, 4),
+                        duration=round((end - start) * step, 4),
+                        track=track,
+                        pitch=pitch,
+                        velocity=velocity,
+                        tie=tie,
+                        continues=continues,
+                    )
+                )
+        return notes
+
+
+def _step_toward(current: Mood, aim: Mood) -> Mood:
+    def step(a: float, b: float) -> float:
+        return a + float(np.clip((b - a) * MOOD_STEP_FRACTION, -MAX_MOOD_STEP, MAX_MOOD_STEP))
+
+    valence, arousal = step(current.valence, aim.valence), step(current.arousal, aim.arousal)
+    # Close enough is there: the label follows the target's once the music has arrived.
+    if math.dist((valence, arousal), (aim.valence, aim.arousal)) < 0.02:
+        return aim
+    return Mood(label_for(valence, arousal), valence, arousal)
+
+
+def _mood_agreement(pitches: np.ndarray, mood: Mood, style: str) -> int:
+    """0..2 as `ml.music.generate.mood_agreement`: mode follows valence, density arousal."""
+    score = 0
+    if abs(mood.valence) < 0.1 or (detected_mode(pitches) == "major") == (mood.valence > 0):
+        score += 1
+    median = STYLE_DENSITY_MEDIAN.get(style, 10.0)
+    if abs(mood.arousal) < 0.1 or (note_density(pitches) > median) == (mood.arousal > 0):
+        score += 1
+    return score
+
+
+def bars_to_midi(bars: Sequence[Bar]):
+    """What a sequence of bars played, as one PrettyMIDI (ties merged, tempo per bar).
+
+    Notes are placed in seconds, as they were played; each track keeps one instrument
+    per GM program it used (the arrangement may change with the mood).
+    """
+    import pretty_midi
+
+    if not bars:
+        raise MusicError("There is nothing to write: no bar has played yet.")
+    first = bars[0].start
+    pm = pretty_midi.PrettyMIDI(initial_tempo=float(bars[0].tempo))
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
+    instruments: dict[tuple[int, int], pretty_midi.Instrument] = {}
+    held: dict[int, pretty_midi.Note] = {}
+    names = ("melody", "alto", "tenor", "bass")
+    for bar in bars:
+        offset = bar.start - first
+        held_now: dict[int, pretty_midi.Note] = {}
+        for note in bar.notes:
+            end = offset + note.start + note.duration
+            if note.continues and note.track in held:
+                held[note.track].end = end
+                tied = held[note.track]
+            else:
+                key = (note.track, bar.programs[note.track])
+                if key not in instruments:
+                    instruments[key] = pretty_midi.Instrument(program=key[1], name=names[note.track])
+                tied = pretty_midi.Note(note.velocity, note.pitch, offset + note.start, end)
+                instruments[key].notes.append(tied)
+            if note.tie:
+                held_now[note.track] = tied
+        held = held_now
+    pm.instruments.extend(instruments[key] for key in sorted(instruments))
+    return pm
+
+
+def bars_pitches(bars: Sequence[Bar]) -> np.ndarray:
+    """(tracks, 16 * bars) pitches of a sequence of bars (for metrics and the piano roll)."""
+    return np.concatenate([bar.pitches for bar in bars], axis=1)
