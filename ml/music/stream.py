@@ -42,6 +42,7 @@ import numpy as np
 from ml.mood import Mood, label_for
 from ml.music.config import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, STYLES
 from ml.music.errors import MusicError
+from ml.music.form import plan_form
 from ml.music.generate import (
     MAJOR_TONICS,
     MINOR_TONICS,
@@ -351,12 +352,13 @@ class BarStream:
         tracks, chords = run(phrase.noise, conds)
         tracks, chords = np.asarray(tracks), np.asarray(chords)
         steps = arrangement_for(self.style)
+        one_phrase = plan_form(PHRASE_BARS, mood)  # a phrase streams as a one-section piece
         best, best_score = None, -1
         # Keep the candidate played so far while it still agrees: the phrase stays itself.
         order = [phrase.candidate] + [i for i in range(len(tracks)) if i != phrase.candidate]
         for index in order:
             tokens = arranged_tokens16(
-                tracks[index : index + 1], chords[index : index + 1], PHRASE_BARS, steps
+                tracks[index : index + 1], chords[index : index + 1], one_phrase, steps
             )
             score = _mood_agreement(tokens_to_pitches(tokens), mood, self.style)
             if score > best_score:
