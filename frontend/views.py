@@ -84,7 +84,7 @@ def session(request):
             "styles": _styles(),
             "arrangements": _arrangements(),
             "fps_choices": (5, 10, 15, 30),
-            "arrangements": _music_config()["arrangements"],
+            "music_arrangements": _music_config()["arrangements"],
             "recommendations_page": _url("catalogue:recommendations"),
         },
     )
