@@ -22,7 +22,8 @@ from tests.integration.api.routes import WRITE_METHODS, Route, object_routes, si
 pytestmark = pytest.mark.django_db
 
 # Pages anyone may open (the rest must send anonymous visitors to the login page).
-PUBLIC_PAGES = {"frontend:home", "accounts:signup", "accounts:login", "accounts:logout"}
+# The SoundFont is a public asset like the static files (the same GM sounds for everyone).
+PUBLIC_PAGES = {"frontend:home", "accounts:signup", "accounts:login", "accounts:logout", "frontend:soundfont"}
 
 # A body that would pass validation on any of our write routes, so that a 404 cannot be
 # mistaken for (or masked by) a 400.
