@@ -393,10 +393,9 @@ class MoodSessionConsumer(CredentialsWatchMixin, AsyncWebsocketConsumer):
             # 25% tolerance: a client sending at exactly `fps` never waits for jitter.
             next_start = time.monotonic() + 0.8 / self.fps
             now = time.monotonic()
+            workers_busy = _in_pool >= inference.workers()
             hands = wants_hands(
-                since_last=now - self.hands_at,
-                hands_fps=self.hands_fps,
-                workers_busy=_in_pool >= inference.workers(),
+                since_last=now - self.hands_at, hands_fps=self.hands_fps, workers_busy=workers_busy
             )
             if hands:
                 self.hands_at = now
@@ -406,7 +405,11 @@ class MoodSessionConsumer(CredentialsWatchMixin, AsyncWebsocketConsumer):
                 try:
                     analysis = await loop.run_in_executor(
                         inference.executor(),
-                        functools.partial(inference.analyze_frame, frame.data, hands=hands),
+                        # A saturated pool reads faces through one CNN pass, so more
+                        # sessions keep their frame rate (the mood is smoothed anyway).
+                        functools.partial(
+                            inference.analyze_frame, frame.data, hands=hands, light=workers_busy
+                        ),
                     )
                 finally:
                     _in_pool -= 1

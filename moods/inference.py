@@ -165,11 +165,12 @@ def check_frame_size(width: int, height: int) -> None:
         )
 
 
-def analyze_frame(data: bytes, *, hands: bool = True) -> FrameAnalysis:
+def analyze_frame(data: bytes, *, hands: bool = True, light: bool = False) -> FrameAnalysis:
     """Decode and analyse one encoded frame in the calling (pool) thread.
 
     With `hands=False` the hand model is skipped (gesture None, hands 0): callers that
     look for gestures on every n-th frame only repeat their last gesture in between.
+    With `light` the face is read through one CNN pass (FrameAnalyzer.analyze).
 
     Raises FrameDecodeError for data that is not a JPEG/PNG/WebP image and FrameTooLarge
     above 1 MB or 1920x1080 (the pixel count is checked from the header, before decoding).
@@ -179,7 +180,7 @@ def analyze_frame(data: bytes, *, hands: bool = True) -> FrameAnalysis:
     height, width = rgb.shape[:2]
     check_frame_size(width, height)
     decode_ms = (time.perf_counter() - start) * 1000.0
-    analysis = _thread_analyzer(hands=hands).analyze(rgb)
+    analysis = _thread_analyzer(hands=hands).analyze(rgb, light=light)
     analysis.timings_ms["decode"] = decode_ms + analysis.timings_ms.get("decode", 0.0)
     analysis.timings_ms["total"] = (time.perf_counter() - start) * 1000.0
     return analysis

@@ -212,8 +212,12 @@ class FrameAnalyzer:
         image: np.ndarray | bytes | bytearray | memoryview,
         *,
         bgr: bool = False,
+        light: bool = False,
     ) -> FrameAnalysis:
         """Analyse one frame: an RGB array (BGR with `bgr=True`) or JPEG/PNG/WebP bytes.
+
+        `light` reads the face through one pass of the CNN instead of `views_per_frame`
+        (what a stream asks for while every analysis worker is busy).
 
         Raises FrameDecodeError / FrameTooLarge for input that is not a usable image,
         RuntimeError when the analyzer is closed or already busy in another thread.
@@ -223,11 +227,13 @@ class FrameAnalyzer:
         if not self._busy.acquire(blocking=False):
             raise RuntimeError("This FrameAnalyzer is busy in another thread; give each thread its own.")
         try:
-            return self._analyze(image, bgr)
+            return self._analyze(image, bgr, light)
         finally:
             self._busy.release()
 
-    def _analyze(self, image: np.ndarray | bytes | bytearray | memoryview, bgr: bool) -> FrameAnalysis:
+    def _analyze(
+        self, image: np.ndarray | bytes | bytearray | memoryview, bgr: bool, light: bool
+    ) -> FrameAnalysis:
         if self._closed:
             raise RuntimeError("This FrameAnalyzer is closed.")
         timings: dict[str, float] = {}
@@ -258,7 +264,7 @@ class FrameAnalyzer:
             t = _now()
             gray = cv2.cvtColor(face_image, cv2.COLOR_RGB2GRAY)
             crop = crop_face(gray, face, size=self._cnn.input_size, align=self.align)
-            emotions = probabilities(self._cnn, crop)
+            emotions = probabilities(self._cnn, crop, light=light)
             timings["emotion"] = _ms(t)
             if self.calibration is not None:
                 t = _now()

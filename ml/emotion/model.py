@@ -173,10 +173,12 @@ class ExpressionCNN:
                 f"{len(members)} networks), got {views_per_call}."
             )
         self._groups = [self.passes[i : i + per_call] for i in range(0, len(self.passes), per_call)]
+        # A light reading (a stream on a saturated server) is one pass, chosen the same way.
+        self._single_passes = [[one] for one in self.passes]
         # One interpreter per member and batch size a group needs (one batch per member).
         self._interpreters = {
             (member, count): _interpreter(_file_bytes(members[member]), count)
-            for group in self._groups
+            for group in (*self._groups, *self._single_passes)
             for member, count in _views_per_member(group).items()
         }
         self.predict(np.zeros((1, EXPRESSION_SIZE, EXPRESSION_SIZE), np.uint8))  # allocate now
@@ -190,18 +192,21 @@ class ExpressionCNN:
             total += _run(self._interpreters[member, count], batch.astype(np.float32)[..., None]).sum(axis=0)
         return total / len(group)
 
-    def logits(self, faces: np.ndarray) -> np.ndarray:
-        """Temperature-scaled logits, averaged over the passes (views x members)."""
+    def logits(self, faces: np.ndarray, *, light: bool = False) -> np.ndarray:
+        """Temperature-scaled logits, averaged over the passes (views x members); with
+        `light`, one pass per face (a stream on a saturated server: the tracker's
+        smoothing over consecutive frames, which spread over every pass, averages them)."""
         _check_faces(faces)
         x = _resized(faces, EXPRESSION_SIZE)
+        groups = self._single_passes if light else self._groups
         out = np.empty((len(x), len(EMOTIONS)), np.float32)
         for i in range(len(x)):
-            group = self._groups[int(x[i].sum(dtype=np.int64)) % len(self._groups)]
+            group = groups[int(x[i].sum(dtype=np.int64)) % len(groups)]
             out[i] = self.group_logits(x[i : i + 1], group)
         return out / self.temperature
 
-    def predict(self, faces: np.ndarray) -> np.ndarray:
-        return _softmax(self.logits(faces))
+    def predict(self, faces: np.ndarray, *, light: bool = False) -> np.ndarray:
+        return _softmax(self.logits(faces, light=light))
 
 
 def _views_per_member(group: Sequence[Pass]) -> Counter[int]:
@@ -271,9 +276,15 @@ def load_model(
     raise ValueError(f"Unknown emotion model backend {backend!r}; use one of {BACKENDS}.")
 
 
-def probabilities(model: ExpressionCNN | FerCNN, face: np.ndarray) -> dict[str, float]:
-    """The 7 probabilities of one uint8 square greyscale face, in EMOTIONS order."""
-    probs = model.predict(face[None])[0]
+def probabilities(
+    model: ExpressionCNN | FerCNN, face: np.ndarray, *, light: bool = False
+) -> dict[str, float]:
+    """The 7 probabilities of one uint8 square greyscale face, in EMOTIONS order
+    (`light`: one pass of our CNN, see ExpressionCNN.logits; the fer CNN has one anyway)."""
+    if isinstance(model, ExpressionCNN):
+        probs = model.predict(face[None], light=light)[0]
+    else:
+        probs = model.predict(face[None])[0]
     return {name: float(p) for name, p in zip(EMOTIONS, probs, strict=True)}
 
 

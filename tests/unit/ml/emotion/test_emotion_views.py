@@ -69,3 +69,22 @@ def test_a_stream_reads_one_group_of_views_per_face_and_the_groups_cover_them_al
     assert sorted(p for group in stream._groups for p in group) == sorted(full.passes)
     with pytest.raises(ValueError, match="divide"):
         ExpressionCNN(views_per_call=5)
+
+
+def test_a_light_reading_is_one_pass_and_the_passes_average_to_the_full_reading():
+    from ml.emotion.model import ExpressionCNN
+
+    full = ExpressionCNN()
+    stream = ExpressionCNN(views_per_call=2)
+    rng = np.random.default_rng(11)
+    faces = rng.integers(0, 256, (60, 48, 48), dtype=np.uint8)
+    chosen = {int(face.sum(dtype=np.int64)) % len(full.passes) for face in faces}
+    assert chosen == set(range(len(full.passes)))  # consecutive frames spread over every pass
+    face = faces[:1]
+    light = stream.logits(face, light=True)[0]
+    index = int(face[0].sum(dtype=np.int64)) % len(stream.passes)
+    one_pass = stream.group_logits(face, [stream.passes[index]]) / stream.temperature
+    np.testing.assert_allclose(light, one_pass, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(light, stream.logits(face)[0], atol=1e-3)  # not the two-pass reading
+    per_pass = [stream.group_logits(face, [one]) / stream.temperature for one in stream.passes]
+    np.testing.assert_allclose(np.mean(per_pass, axis=0), full.logits(face)[0], rtol=1e-4, atol=1e-4)
