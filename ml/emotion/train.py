@@ -180,6 +180,7 @@ def train(
     learning_rate: float,
     steps: int | None,
     anneal_epochs: int = 0,
+    seed: int = 0,
 ) -> None:
     import keras
 
@@ -196,6 +197,7 @@ def train(
         model = keras.models.load_model(folder / "last.keras")
         print(f"resuming after epoch {state.get('epoch', 0)}", flush=True)
     else:
+        keras.utils.set_random_seed(seed)  # ensemble members differ by initialisation and batch order
         model = build_expression_cnn()
         schedule = keras.optimizers.schedules.CosineDecay(
             0.0,
@@ -209,7 +211,7 @@ def train(
             loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.05),
             metrics=["accuracy"],
         )
-        state = {"epochs": epochs, "batch": batch, "learning_rate": learning_rate}
+        state = {"epochs": epochs, "batch": batch, "learning_rate": learning_rate, "seed": seed}
     done = state.get("epoch", 0)
     if anneal_epochs and done:
         _annealed(model, steps=anneal_epochs * steps_per_epoch)
@@ -221,7 +223,7 @@ def train(
         return
     progress = _Progress(folder, state, epochs, val_faces)
     model.fit(
-        _dataset(train_faces, batch=batch, training=True, seed=done),
+        _dataset(train_faces, batch=batch, training=True, seed=state.get("seed", 0) * 1009 + done),
         epochs=epochs,
         initial_epoch=done,
         steps_per_epoch=steps_per_epoch,
@@ -326,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--steps", type=int, default=None, help="steps per epoch (default: one pass)")
+    parser.add_argument("--seed", type=int, default=0, help="initialisation and shuffling seed (one per ensemble member)")
     parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
     parser.add_argument(
         "--bfloat16",
@@ -365,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
             learning_rate=args.learning_rate,
             steps=args.steps,
             anneal_epochs=args.anneal_epochs,
+            seed=args.seed,
         )
         import keras
 
