@@ -320,6 +320,15 @@ def add_member(*, data: Path, folder: Path, out: Path = WEIGHTS_DIR) -> dict:
     return _write_info(out, temperature=temperature, views=views, members=members)
 
 
+def native_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Does this CPU compute bfloat16 natively (AVX512-BF16 or AMX)? Unknown: True."""
+    try:
+        flags = set(cpuinfo.read_text().split())
+    except OSError:
+        return True
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ml.emotion.train", description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER2013 npz (default: %(default)s)")
@@ -358,6 +367,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.export_only:
         if args.bfloat16:
             import keras
+
+            if not native_bfloat16():
+                print(
+                    "warning: this CPU has no AVX512-BF16/AMX; bfloat16 is emulated here and "
+                    "several times slower than float32 (leave --bfloat16 off)",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
             keras.mixed_precision.set_global_policy("mixed_bfloat16")
         train(
