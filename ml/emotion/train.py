@@ -180,6 +180,7 @@ def train(
     learning_rate: float,
     steps: int | None,
     anneal_epochs: int = 0,
+    seed: int = 0,
 ) -> None:
     import keras
 
@@ -196,6 +197,7 @@ def train(
         model = keras.models.load_model(folder / "last.keras")
         print(f"resuming after epoch {state.get('epoch', 0)}", flush=True)
     else:
+        keras.utils.set_random_seed(seed)  # ensemble members differ by initialisation and batch order
         model = build_expression_cnn()
         schedule = keras.optimizers.schedules.CosineDecay(
             0.0,
@@ -209,7 +211,7 @@ def train(
             loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.05),
             metrics=["accuracy"],
         )
-        state = {"epochs": epochs, "batch": batch, "learning_rate": learning_rate}
+        state = {"epochs": epochs, "batch": batch, "learning_rate": learning_rate, "seed": seed}
     done = state.get("epoch", 0)
     if anneal_epochs and done:
         _annealed(model, steps=anneal_epochs * steps_per_epoch)
@@ -221,7 +223,7 @@ def train(
         return
     progress = _Progress(folder, state, epochs, val_faces)
     model.fit(
-        _dataset(train_faces, batch=batch, training=True, seed=done),
+        _dataset(train_faces, batch=batch, training=True, seed=state.get("seed", 0) * 1009 + done),
         epochs=epochs,
         initial_epoch=done,
         steps_per_epoch=steps_per_epoch,
@@ -318,6 +320,15 @@ def add_member(*, data: Path, folder: Path, out: Path = WEIGHTS_DIR) -> dict:
     return _write_info(out, temperature=temperature, views=views, members=members)
 
 
+def native_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Does this CPU compute bfloat16 natively (AVX512-BF16 or AMX)? Unknown: True."""
+    try:
+        flags = set(cpuinfo.read_text().split())
+    except OSError:
+        return True
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ml.emotion.train", description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER2013 npz (default: %(default)s)")
@@ -326,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--steps", type=int, default=None, help="steps per epoch (default: one pass)")
+    parser.add_argument("--seed", type=int, default=0, help="initialisation and shuffling seed (one per ensemble member)")
     parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
     parser.add_argument(
         "--bfloat16",
@@ -356,6 +368,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.bfloat16:
             import keras
 
+            if not native_bfloat16():
+                print(
+                    "warning: this CPU has no AVX512-BF16/AMX; bfloat16 is emulated here and "
+                    "several times slower than float32 (leave --bfloat16 off)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
             keras.mixed_precision.set_global_policy("mixed_bfloat16")
         train(
             data=args.data,
@@ -365,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
             learning_rate=args.learning_rate,
             steps=args.steps,
             anneal_epochs=args.anneal_epochs,
+            seed=args.seed,
         )
         import keras
 

@@ -134,3 +134,15 @@ def test_a_second_run_joins_the_shipped_network_as_an_ensemble_member(tmp_path, 
     stream = ExpressionCNN(views_per_call=len(files))
     for group in stream._groups:
         assert sorted(m for m, _ in group) == list(range(len(files))) and len({v for _, v in group}) == 1
+
+
+def test_bfloat16_is_native_only_on_cpus_that_say_so(tmp_path):
+    from ml.emotion.train import native_bfloat16
+
+    avx2 = tmp_path / "avx2"
+    avx2.write_text("flags\t\t: fpu sse2 avx2 fma\n")
+    amx = tmp_path / "amx"
+    amx.write_text("flags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16\n")
+    assert not native_bfloat16(avx2)
+    assert native_bfloat16(amx)
+    assert native_bfloat16(tmp_path / "missing")  # unknown: no warning
