@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--steps", type=int, default=None, help="steps per epoch (default: one pass)")
-    parser.add_argument("--seed", type=int, default=0, help="initialisation and shuffling seed (one per ensemble member)")
+    parser.add_argument("--seed", type=int, default=0, help="init and shuffle seed (one per ensemble member)")
     parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
     parser.add_argument(
         "--bfloat16",
