@@ -21,11 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api_load import ENDPOINTS, seed  # noqa: E402  (sets the production environment up)
-from django.test import Client  # noqa: E402
 
-
-def cpu_ms_per_request(client: Client, path: str, headers: dict, requests: int) -> float:
+def cpu_ms_per_request(client, path: str, headers: dict, requests: int) -> float:
     for _ in range(20):  # warm: URL resolver, caches, the connection
         assert client.get(path, **headers).status_code == 200
     started = time.process_time()
@@ -35,13 +32,21 @@ def cpu_ms_per_request(client: Client, path: str, headers: dict, requests: int) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--profile", action="store_true", help="print the top 25 functions per endpoint")
     args = parser.parse_args()
+    # Importing api_load sets the production environment up and Django with it.
+    from api_load import ENDPOINTS, seed
+    from django.test import Client
+
     headers = {"HTTP_AUTHORIZATION": f"Token {seed()}", "HTTP_HOST": "127.0.0.1"}
     client = Client()
-    print(f"load average {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} CPUs; {args.requests} requests each")
+    print(
+        f"load average {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} CPUs; {args.requests} requests each"
+    )
     for name, path in ENDPOINTS.items():
         print(f"{name:16} {cpu_ms_per_request(client, path, headers, args.requests):6.2f} CPU-ms per request")
         if args.profile:

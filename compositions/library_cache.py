@@ -11,11 +11,15 @@ rows between the write and the commit cannot leave them cached under the new tok
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
 from django.db import transaction
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 # Long enough to matter under load, short enough that an eviction-free cache stays small.
 PAGE_SECONDS = 300
@@ -32,8 +36,12 @@ def bump_revisions(user_ids: Iterable[int]) -> None:
         return
 
     def replace() -> None:
-        token = uuid.uuid4().hex
-        cache.set_many(dict.fromkeys(keys, token), timeout=None)
+        try:
+            cache.set_many(dict.fromkeys(keys, uuid.uuid4().hex), timeout=None)
+        except RedisError:
+            # The write stands; pages cached before the outage can be served until they
+            # expire (PAGE_SECONDS) if Redis comes back with them.
+            logger.warning("library revision not bumped: the cache (Redis) is unreachable")
 
     replace()
     transaction.on_commit(replace)
@@ -50,8 +58,13 @@ def _revision(user_id: int) -> str:
 
 def cached_page(request, build: Callable[[], dict]) -> dict:
     """The page's data for this user and URL (host included: the page links are absolute)."""
+    try:
+        revision = _revision(request.user.pk)
+    except RedisError:
+        logger.warning("library page not cached: the cache (Redis) is unreachable")
+        return build()
     url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-    key = f"library-page:{request.user.pk}:{_revision(request.user.pk)}:{url}"
+    key = f"library-page:{request.user.pk}:{revision}:{url}"
     data = cache.get(key)
     if data is None:
         data = build()
