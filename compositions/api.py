@@ -12,7 +12,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from compositions import downloads, selectors, services
+from compositions import downloads, library_cache, selectors, services
 from compositions.models import Composition
 from compositions.serializers import CompositionSerializer, CompositionStatusSerializer
 from echoes_site.pagination import PAGE_PARAMETERS, Ordering, paginated_response
@@ -65,10 +65,15 @@ class CompositionListApi(APIView):
         responses={200: CompositionSerializer(many=True)},
     )
     def get(self, request):
+        # Whole pages cached per user, URL and library revision (invalid queries raise: never cached).
+        return Response(library_cache.cached_page(request, lambda: self._page(request)))
+
+    def _page(self, request) -> dict:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         queryset = selectors.composition_list(user=request.user, filters=filters.validated_data)
-        return paginated_response(request, self, queryset, CompositionSerializer, ordering=self.ordering)
+        page = paginated_response(request, self, queryset, CompositionSerializer, ordering=self.ordering)
+        return {**page.data, "results": list(page.data["results"])}
 
 
 class CompositionCreateApi(APIView):

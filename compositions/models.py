@@ -11,10 +11,36 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from compositions import library_cache
 from ml.mood import MOOD_LABELS
 from ml.music.config import MAX_BARS, MIN_BARS
 from ml.music.generate import LENGTHS
 from ml.music.instrumentation import ARRANGEMENT_NAMES
+
+
+class CompositionQuerySet(models.QuerySet):
+    """Bulk writes, which send no signals, invalidate their owners' cached library pages."""
+
+    def _owner_ids(self) -> set[int]:
+        return set(self.order_by().values_list("owner_id", flat=True).distinct())
+
+    def update(self, **kwargs):
+        owners = self._owner_ids()
+        updated = super().update(**kwargs)
+        owner = kwargs.get("owner")
+        library_cache.bump_revisions(owners | {getattr(owner, "pk", owner)})
+        return updated
+
+    def delete(self):
+        owners = self._owner_ids()
+        deleted = super().delete()
+        library_cache.bump_revisions(owners)
+        return deleted
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        library_cache.bump_revisions({obj.owner_id for obj in created})
+        return created
 
 
 class Composition(models.Model):
@@ -85,7 +111,11 @@ class Composition(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = CompositionQuerySet.as_manager()
+
     class Meta:
+        # Deletion's SET_NULL of `mood_session` goes through the base manager: ours.
+        base_manager_name = "objects"
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="composition_owner_created"),
