@@ -22,16 +22,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.ws_load import bench_database_url, free_port, server_env, start_server  # noqa: E402
+from tests.e2e.conftest import launch_chromium  # noqa: E402
+from tests.e2e.pages import sign_up  # noqa: E402
 from tests.e2e.video import astronaut_frame, write_y4m  # noqa: E402
 
-PASSWORD = "bench-the-browser-42"
-CHROMIUM = "/usr/bin/chromium"
 # Counts what the page sends on its sockets (bytes of binary frames), without touching
 # the page's code.
 COUNT_BYTES = """
@@ -46,16 +47,14 @@ COUNT_BYTES = """
 """
 
 
-def make_user(env: dict[str, str]) -> None:
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True)
-    script = (
-        "from accounts.models import User\n"
-        "user, _ = User.objects.get_or_create(\n"
-        "    username='browser', defaults={'email': 'browser@example.com'})\n"
-        f"user.set_password({PASSWORD!r}); user.save()\n"
-    )
-    subprocess.run([*manage, "shell", "-c", script], cwd=REPO, env=env, check=True, capture_output=True)
+def prepare_site(env: dict[str, str], tmp: Path) -> None:
+    """Migrate the bench database and collect static files (production mode serves the
+    collected, hashed files; without them every page fails)."""
+    env["STATIC_ROOT"] = str(tmp / "static")
+    for command in ("migrate", "collectstatic"):
+        subprocess.run(
+            [sys.executable, "manage.py", command, "--noinput", "-v", "0"], cwd=REPO, env=env, check=True
+        )
 
 
 def number(text: str) -> float | None:
@@ -107,26 +106,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         env = server_env(bench_database_url(tmp), None)
-        make_user(env)
+        prepare_site(env, tmp)
         port = free_port()
         server = start_server(env, port, tmp / "daphne.log")
         video = write_y4m(tmp / "face.y4m", astronaut_frame())
         try:
             with sync_playwright() as driver:
-                browser = driver.chromium.launch(
-                    executable_path=CHROMIUM,
-                    args=[
-                        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                        "--disable-component-update", "--use-fake-ui-for-media-stream",
-                        "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}",
-                    ],
-                )  # fmt: skip
+                browser = launch_chromium(driver, video)
                 page = browser.new_page(base_url=f"http://127.0.0.1:{port}")
                 page.add_init_script(COUNT_BYTES)
-                page.goto("/accounts/login/")
-                page.fill("#id_username", "browser")
-                page.fill("#id_password", PASSWORD)
-                page.click("main form button[type=submit]")
+                sign_up(page, f"browser{uuid.uuid4().hex[:8]}")
                 page.goto("/session/")
                 page.click("#session-start")
                 expect(page.locator("#face-state")).to_contain_text("yes", timeout=180_000)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,9 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.frontend_session import CHROMIUM  # noqa: E402
+from bench.frontend_session import prepare_site  # noqa: E402
 from bench.ws_load import bench_database_url, free_port, server_env, start_server  # noqa: E402
-from tests.e2e.conftest import BASE_ARGS  # noqa: E402
+from tests.e2e.conftest import launch_chromium  # noqa: E402
 from tests.e2e.pages import music_figures, sign_up, start_music  # noqa: E402
 from tests.e2e.video import astronaut_frame, write_y4m  # noqa: E402
 
@@ -43,24 +42,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         env = server_env(bench_database_url(tmp), None)
-        env["STATIC_ROOT"] = str(tmp / "static")  # production mode serves collected, hashed files
-        for command in ("migrate", "collectstatic"):
-            subprocess.run(
-                [sys.executable, "manage.py", command, "--noinput", "-v", "0"], cwd=REPO, env=env, check=True
-            )
+        prepare_site(env, tmp)
         port = free_port()
         server = start_server(env, port, tmp / "daphne.log")
         video = write_y4m(tmp / "face.y4m", astronaut_frame())
         try:
             with sync_playwright() as driver:
-                browser = driver.chromium.launch(
-                    executable_path=CHROMIUM,
-                    args=[
-                        *BASE_ARGS,
-                        "--use-fake-ui-for-media-stream",
-                        f"--use-file-for-fake-video-capture={video}",
-                    ],
-                )
+                browser = launch_chromium(driver, video)
                 page = browser.new_page(base_url=f"http://127.0.0.1:{port}")
                 page.set_default_timeout(120_000)  # a busy machine answers slowly
                 sign_up(page, f"music{uuid.uuid4().hex[:8]}")
