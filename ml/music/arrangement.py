@@ -26,7 +26,8 @@ after the network and before the product grid, only when `generate(arrange=True)
   antecedent's melody rhythm as real periods do: consequent bars among 5-7 (the
   cadence bar 8 is left alone) are re-timed to their antecedent bar's rhythm until 2
   bars match, with the network's pitches (all in order when the note counts agree, else
-  the pitch it sounds at each new attack). Accompaniment steps run after it.
+  the pitch it sounds at each new attack; only bars within one note of the antecedent
+  bar's count, so a bar changes by at most one note). Accompaniment steps run after it.
 - `avoid_parallels`: an inner voice (else the bass) that arrives at a parallel fifth or
   octave moves to a nearby chord tone that makes none (run last: filled rests and moved
   notes make new pairs of attacks).
@@ -225,6 +226,7 @@ def hold_repeats(tokens: np.ndarray, onsets: np.ndarray) -> tuple[np.ndarray, np
 
 PHRASE_BARS = 8
 ANSWER_MATCHES = 2  # consequent bars that take up the antecedent's rhythm (metrics.rhythm_reuse)
+ANSWER_NOTE_CHANGE = 1  # at most this many notes more or fewer: a bar close to the answer
 
 
 def _bar_notes(
@@ -283,6 +285,8 @@ def answer_rhythm(tokens: np.ndarray, onsets: np.ndarray) -> tuple[np.ndarray, n
             if matches >= ANSWER_MATCHES:
                 break
             if not first or not second or _same_rhythm(first, second, offset):
+                continue
+            if abs(len(first) - len(second)) > ANSWER_NOTE_CHANGE:
                 continue
             pitches = _answer_pitches(first, second, offset)
             tokens[0, lo + offset : lo + offset + GRID_PER_BAR] = REST

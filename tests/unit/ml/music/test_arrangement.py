@@ -215,6 +215,7 @@ def test_answer_rhythm_retimes_two_consequent_bars_keeping_pitches_and_the_caden
 
 
 def test_answer_rhythm_takes_the_sounding_pitch_at_each_attack_and_skips_a_bar_held_over():
+    # one note more or fewer than the antecedent bar: re-timed; a note over the barline: left
     from ml.music.arrangement import answer_rhythm
 
     bar = 8
@@ -222,18 +223,18 @@ def test_answer_rhythm_takes_the_sounding_pitch_at_each_attack_and_skips_a_bar_h
     onsets = np.zeros((4, 8 * bar), dtype=np.int8)
     tokens[0, : 4 * bar] = _i(72)[0]
     onsets[0, : 4 * bar : 2] = 1  # antecedent: quarters
-    tokens[0, 4 * bar : 5 * bar] = _i(74, 74, 74, 74, 76, 76, 76, 76)  # bar 5: two halves
-    onsets[0, [4 * bar, 4 * bar + 4]] = 1
+    tokens[0, 4 * bar : 5 * bar] = _i(74, 74, 74, 74, 76, 76, 77, 77)  # bar 5: half, 2 quarters
+    onsets[0, [4 * bar, 4 * bar + 4, 4 * bar + 6]] = 1
     tokens[0, 5 * bar : 6 * bar + 4] = _i(77)[0]  # bar 6 held over into bar 7
-    tokens[0, 6 * bar + 4 : 7 * bar] = _i(79)[0]
-    onsets[0, [5 * bar, 6 * bar + 4]] = 1
+    tokens[0, 6 * bar + 2 : 7 * bar] = _i(79, 79, 79, 79, 81, 81)
+    onsets[0, [5 * bar, 6 * bar + 2, 6 * bar + 6]] = 1
     tokens[0, 7 * bar :] = _i(72)[0]  # the cadence bar
     onsets[0, 7 * bar] = 1
     out, ons = answer_rhythm(tokens, onsets)
-    assert out[0, 4 * bar : 5 * bar].tolist() == _i(74, 74, 74, 74, 76, 76, 76, 76)
+    assert out[0, 4 * bar : 5 * bar].tolist() == _i(74, 74, 74, 74, 76, 76, 77, 77)
     assert ons[0, 4 * bar : 5 * bar].tolist() == [1, 0, 1, 0, 1, 0, 1, 0]
     assert np.array_equal(out[0, 5 * bar : 6 * bar], tokens[0, 5 * bar : 6 * bar])  # runs over: left
     assert np.array_equal(ons[0, 5 * bar : 6 * bar], onsets[0, 5 * bar : 6 * bar])
-    assert out[0, 6 * bar : 7 * bar].tolist() == _i(77, 77, 77, 77, 79, 79, 79, 79)
+    assert out[0, 6 * bar : 7 * bar].tolist() == _i(77, 77, 79, 79, 79, 79, 81, 81)
     assert ons[0, 6 * bar : 7 * bar].tolist() == [1, 0, 1, 0, 1, 0, 1, 0]
     assert np.array_equal(out[0, 7 * bar :], tokens[0, 7 * bar :])
