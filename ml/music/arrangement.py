@@ -27,7 +27,7 @@ after the network and before the product grid, only when `generate(arrange=True)
   cadence bar 8 is left alone) are re-timed to their antecedent bar's rhythm until 2
   bars match, with the network's pitches (all in order when the note counts agree, else
   the pitch it sounds at each new attack; only bars within one note of the antecedent
-  bar's count, so a bar changes by at most one note). Accompaniment steps run after it.
+  bar's count, so the bar stays close to what the network wrote). Accompaniment steps run after it.
 - `avoid_parallels`: an inner voice (else the bass) that arrives at a parallel fifth or
   octave moves to a nearby chord tone that makes none (run last: filled rests and moved
   notes make new pairs of attacks).
