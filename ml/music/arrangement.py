@@ -22,6 +22,12 @@ after the network and before the product grid, only when `generate(arrange=True)
   that has not come in yet anticipates its next note (or the chord tone nearest it).
 - `hold_repeats`: alto and tenor hold a note the network strikes again at the same
   pitch inside a half bar (within one chord a singer holds it).
+- `answer_rhythm`: the consequent (bars 5-8) of each 8-bar phrase answers the
+  antecedent's melody rhythm as real periods do: consequent bars among 5-7 (the
+  cadence bar 8 is left alone) are re-timed to their antecedent bar's rhythm until 2
+  bars match, with the network's pitches (all in order when the note counts agree, else
+  the pitch it sounds at each new attack; only bars within one note of the antecedent
+  bar's count, so the bar stays close to what the network wrote). Accompaniment steps run after it.
 - `avoid_parallels`: an inner voice (else the bass) that arrives at a parallel fifth or
   octave moves to a nearby chord tone that makes none (run last: filled rests and moved
   notes make new pairs of attacks).
@@ -36,7 +42,7 @@ from bisect import bisect_left
 import numpy as np
 
 from ml.music.config import N_PITCHES, PITCH_LOW, REST
-from ml.music.phrase import GRID_PER_QUARTER, HALF_BAR, NO_CHORD, chord_pcs, rasterise
+from ml.music.phrase import GRID_PER_BAR, GRID_PER_QUARTER, HALF_BAR, NO_CHORD, chord_pcs, rasterise
 
 BASS_RANGE = (33 - PITCH_LOW, 57 - PITCH_LOW)  # A1..A3: where a chorale bass moves
 SEARCH = 7  # semitones a voice may move off a parallel: a fifth either way
@@ -218,6 +224,80 @@ def hold_repeats(tokens: np.ndarray, onsets: np.ndarray) -> tuple[np.ndarray, np
     return tokens, onsets
 
 
+PHRASE_BARS = 8
+ANSWER_MATCHES = 2  # consequent bars that take up the antecedent's rhythm (metrics.rhythm_reuse)
+ANSWER_NOTE_CHANGE = 1  # at most this many notes more or fewer: a bar close to the answer
+
+
+def _bar_notes(
+    notes: list[tuple[int, int, int]], lo: int, hi: int, held_in: bool = False
+) -> list[tuple[int, int, int]] | None:
+    """The notes sounding in [lo, hi), or None when one crosses the end barline (or, unless
+    `held_in`, enters held over the start barline)."""
+    inside = [n for n in notes if n[1] > lo and n[0] < hi]
+    if any(e > hi or (s < lo and not held_in) for s, e, _ in inside):
+        return None
+    return inside
+
+
+def _same_rhythm(first, second, offset: int) -> bool:
+    """Do the consequent bar's notes (`second`, `offset` steps later) start and end as `first`'s?"""
+    return (
+        bool(first)
+        and second is not None
+        and [(s, e) for s, e, _ in first] == [(s - offset, e - offset) for s, e, _ in second]
+    )
+
+
+def _answer_pitches(first, second, offset: int) -> list[int]:
+    """The consequent's pitches for the antecedent's notes: all of them in order when the
+    counts agree, else the one the network sounds at each new attack (or nearest it), so
+    the melody keeps its pitch against the harmony at every attack."""
+    if len(first) == len(second):
+        return [tok for _, _, tok in second]
+
+    def distance(note: tuple[int, int, int], t: int) -> int:
+        s, e, _ = note
+        return 0 if s <= t < e else min(abs(s - t), abs(e - 1 - t))
+
+    return [min(second, key=lambda n: distance(n, s + offset))[2] for s, _, _ in first]
+
+
+def answer_rhythm(tokens: np.ndarray, onsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Re-time consequent melody bars to the antecedent's rhythm (see the module docstring).
+
+    An antecedent bar counts when its notes stay inside its barlines; the consequent bar
+    when none of its notes runs over its end barline (the next bar stays as written).
+    """
+    tokens, onsets = np.array(tokens, copy=True), np.array(onsets, copy=True)
+    n_steps = tokens.shape[1]
+    notes = grid_notes(tokens[0], onsets[0])
+    offset = 4 * GRID_PER_BAR
+    for start in range(0, n_steps - PHRASE_BARS * GRID_PER_BAR + 1, PHRASE_BARS * GRID_PER_BAR):
+        pairs = []
+        for b in range(4):
+            lo = start + b * GRID_PER_BAR
+            first = _bar_notes(notes, lo, lo + GRID_PER_BAR)
+            second = _bar_notes(notes, lo + offset, lo + offset + GRID_PER_BAR, held_in=True)
+            pairs.append((lo, first, second))
+        matches = sum(_same_rhythm(f, s, offset) for _, f, s in pairs)
+        for lo, first, second in pairs[:3]:  # bar 8 is the cadence
+            if matches >= ANSWER_MATCHES:
+                break
+            if not first or not second or _same_rhythm(first, second, offset):
+                continue
+            if abs(len(first) - len(second)) > ANSWER_NOTE_CHANGE:
+                continue
+            pitches = _answer_pitches(first, second, offset)
+            tokens[0, lo + offset : lo + offset + GRID_PER_BAR] = REST
+            onsets[0, lo + offset : lo + offset + GRID_PER_BAR] = 0
+            for (s, e, _), tok in zip(first, pitches, strict=True):
+                tokens[0, s + offset : e + offset] = tok
+                onsets[0, s + offset] = 1
+            matches += 1
+    return tokens, onsets
+
+
 def _parallel_at(tokens: np.ndarray, i: int, j: int, t0: int, t1: int) -> bool:
     """Do voices i (the upper) and j move in parallel fifths/octaves (mod 12) from step t0 to t1?"""
     a0, a1, b0, b1 = (int(x) for x in (tokens[i, t0], tokens[i, t1], tokens[j, t0], tokens[j, t1]))
@@ -319,5 +399,6 @@ ARRANGEMENTS = {
     "fill_rests": fill_rests,
     "avoid_parallels": avoid_parallels,
     "hold_repeats": hold_repeats,
+    "answer_rhythm": answer_rhythm,
 }
 CHORD_STEPS = ("follow_chords", "avoid_parallels", "fill_rests")  # the steps that read the network's chords

@@ -82,11 +82,12 @@ STYLE_DENSITY_MEDIAN: dict[str, float] = {"chorale": 17.38, "renaissance": 17.38
 DEFAULT_CANDIDATES = 8
 
 # Arrangement steps (ml.music.arrangement) applied as shipped, per style, chosen by the
-# listener facts (docs/music-eval.md): chorale voices follow the network's own chords,
+# listener facts (docs/music-eval.md): the chorale consequent answers the antecedent's
+# rhythm, chorale voices follow the network's own chords,
 # keep sounding, then avoid parallels (last: filled rests make new pairs of attacks);
 # folk is accompanied by the rule its training accompaniment came from.
 STYLE_ARRANGEMENT: dict[str, tuple[str, ...]] = {
-    "chorale": ("follow_chords", "fill_rests", "avoid_parallels"),
+    "chorale": ("answer_rhythm", "follow_chords", "fill_rests", "avoid_parallels"),
     "renaissance": ("follow_chords", "fill_rests", "avoid_parallels"),
     "folk": ("reharmonise",),
 }

@@ -185,3 +185,56 @@ def test_hold_repeats_ties_inner_repeated_notes_inside_a_half_bar_only():
     # held, struck again at the half bar; melody and bass keep their re-attacks
     assert ons[1].tolist() == ons[2].tolist() == [1, 0, 0, 0, 1, 0, 0, 0]
     assert np.array_equal(ons[0], onsets[0]) and np.array_equal(ons[3], onsets[3])
+
+
+def test_answer_rhythm_retimes_two_consequent_bars_keeping_pitches_and_the_cadence():
+    from ml.music.arrangement import answer_rhythm
+    from ml.music.metrics import rhythm_reuse
+
+    bar = 8
+    tokens = np.full((4, 8 * bar), REST, dtype=np.int8)
+    onsets = np.zeros((4, 8 * bar), dtype=np.int8)
+    # antecedent bars: quarter, quarter, half (attacks 0, 2, 4)
+    for b in range(4):
+        tokens[0, b * bar : (b + 1) * bar] = _i(72, 72, 74, 74, 76, 76, 76, 76)
+        onsets[0, [b * bar, b * bar + 2, b * bar + 4]] = 1
+    # consequent bars: half, quarter, quarter (attacks 0, 4, 6), other pitches
+    for b in range(4, 8):
+        tokens[0, b * bar : (b + 1) * bar] = _i(79, 79, 79, 79, 77, 77, 76, 76)
+        onsets[0, [b * bar, b * bar + 4, b * bar + 6]] = 1
+    tokens[1:] = _i(60)[0]
+    onsets[1:, ::bar] = 1
+    out, ons = answer_rhythm(tokens, onsets)
+    assert rhythm_reuse(_pitches16(out, ons)) and not rhythm_reuse(_pitches16(tokens, onsets))
+    # bars 5 and 6 take the antecedent's rhythm with their own pitches in order
+    assert out[0, 4 * bar : 5 * bar].tolist() == _i(79, 79, 77, 77, 76, 76, 76, 76)
+    assert ons[0, 4 * bar : 5 * bar].tolist() == [1, 0, 1, 0, 1, 0, 0, 0]
+    # bars 7 and 8 (the cadence) and the other voices are untouched
+    assert np.array_equal(out[0, 6 * bar :], tokens[0, 6 * bar :])
+    assert np.array_equal(out[1:], tokens[1:]) and np.array_equal(ons[1:], onsets[1:])
+
+
+def test_answer_rhythm_takes_the_sounding_pitch_at_each_attack_and_skips_a_bar_held_over():
+    # one note more or fewer than the antecedent bar: re-timed; a note over the barline: left
+    from ml.music.arrangement import answer_rhythm
+
+    bar = 8
+    tokens = np.full((4, 8 * bar), REST, dtype=np.int8)
+    onsets = np.zeros((4, 8 * bar), dtype=np.int8)
+    tokens[0, : 4 * bar] = _i(72)[0]
+    onsets[0, : 4 * bar : 2] = 1  # antecedent: quarters
+    tokens[0, 4 * bar : 5 * bar] = _i(74, 74, 74, 74, 76, 76, 77, 77)  # bar 5: half, 2 quarters
+    onsets[0, [4 * bar, 4 * bar + 4, 4 * bar + 6]] = 1
+    tokens[0, 5 * bar : 6 * bar + 4] = _i(77)[0]  # bar 6 held over into bar 7
+    tokens[0, 6 * bar + 2 : 7 * bar] = _i(79, 79, 79, 79, 81, 81)
+    onsets[0, [5 * bar, 6 * bar + 2, 6 * bar + 6]] = 1
+    tokens[0, 7 * bar :] = _i(72)[0]  # the cadence bar
+    onsets[0, 7 * bar] = 1
+    out, ons = answer_rhythm(tokens, onsets)
+    assert out[0, 4 * bar : 5 * bar].tolist() == _i(74, 74, 74, 74, 76, 76, 77, 77)
+    assert ons[0, 4 * bar : 5 * bar].tolist() == [1, 0, 1, 0, 1, 0, 1, 0]
+    assert np.array_equal(out[0, 5 * bar : 6 * bar], tokens[0, 5 * bar : 6 * bar])  # runs over: left
+    assert np.array_equal(ons[0, 5 * bar : 6 * bar], onsets[0, 5 * bar : 6 * bar])
+    assert out[0, 6 * bar : 7 * bar].tolist() == _i(77, 77, 79, 79, 79, 79, 81, 81)
+    assert ons[0, 6 * bar : 7 * bar].tolist() == [1, 0, 1, 0, 1, 0, 1, 0]
+    assert np.array_equal(out[0, 7 * bar :], tokens[0, 7 * bar :])
