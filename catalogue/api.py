@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.languages import LANGUAGES
 from catalogue.models import ListeningEvent
 from catalogue.recommender import MAX_LIMIT, STRATEGIES, journey_steps, recommend
+from catalogue.results_cache import cached_body
 from catalogue.selectors import (
     liked_song_list,
     listening_event_get,
@@ -191,8 +192,24 @@ class RecommendationsApi(APIView):
             arousal=values.get("arousal"),
             session_id=values.get("session"),
         )
+        query = {
+            "strategy": values["strategy"],
+            "limit": values["limit"],
+            "languages": values.get("languages"),
+        }
+        return Response(
+            cached_body(
+                user=request.user,
+                mood=mood,
+                query=query,
+                build=lambda: self._body(request.user, mood, values),
+            )
+        )
+
+    @staticmethod
+    def _body(user, mood, values) -> dict:
         results = recommend(
-            user=request.user,
+            user=user,
             mood=mood,
             strategy=values["strategy"],
             limit=values["limit"],
@@ -222,7 +239,7 @@ class RecommendationsApi(APIView):
         # Already the OutputSerializer's shape (the schema): the songs written out by
         # SongSerializer, plain numbers and strings besides; a second generic walk over
         # 20 items cost more CPU than the ranking (bench/api_load.py).
-        return Response(body)
+        return body
 
 
 class ListeningEventListApi(APIView):

@@ -11,6 +11,10 @@ from django.db.models import Q
 
 from accounts.languages import LANGUAGE_CHOICES, language_code
 from catalogue.language_rule import INSTRUMENTAL, UNKNOWN
+from echoes_site.revisions import UserRevisionQuerySet
+
+# The revision namespace of a listener's history (catalogue.results_cache keys on it).
+LISTENING_REVISIONS = "listening"
 
 # A song's language may also be "no words" or "not known" (catalogue.language_rule);
 # a listener's preferences use accounts.languages only.
@@ -147,6 +151,13 @@ class Song(models.Model):
         return f"https://open.spotify.com/search/{quote(self.search_query)}"
 
 
+class ListeningEventQuerySet(UserRevisionQuerySet):
+    """Bulk writes, which send no signals, invalidate the listeners' cached recommendations."""
+
+    revision_namespace = LISTENING_REVISIONS
+    revision_user_field = "user_id"
+
+
 class ListeningEvent(models.Model):
     """Something a listener did with a song; these change later rankings."""
 
@@ -164,6 +175,8 @@ class ListeningEvent(models.Model):
     # The mood the listener was in when the song was recommended (optional context).
     mood = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ListeningEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -122,7 +122,7 @@ def recommend(
         )
     if not 1 <= int(limit) <= MAX_LIMIT:
         raise ValidationError({"limit": [f"limit must be between 1 and {MAX_LIMIT}."]})
-    stored_languages, favourites = _preferences(user)
+    stored_languages, favourites = preferences(user)
     if languages is None:
         languages = stored_languages
 
@@ -157,7 +157,7 @@ def lift_journey(
     for the same profile and catalogue: a journey one can come back to, not a counter.
     """
     if languages is None or favourites is None:
-        stored_languages, stored_favourites = _preferences(user)
+        stored_languages, stored_favourites = preferences(user)
         languages = stored_languages if languages is None else languages
         favourites = stored_favourites if favourites is None else favourites
     steps = LIFT_STEPS + 1
@@ -290,7 +290,7 @@ def lift_target(mood: Mood, step: int) -> tuple[float, float]:
     return valence, arousal
 
 
-def _preferences(user: User) -> tuple[list[str], dict[str, str]]:
+def preferences(user: User) -> tuple[list[str], dict[str, str]]:
     """The profile's languages and favourite singers (key -> name) in one query.
 
     Plain values, not accounts.selectors.profile_get(): this is the hot path and needs

@@ -12,35 +12,18 @@ from django.db import models
 from django.db.models import Q
 
 from compositions import library_cache
+from echoes_site.revisions import UserRevisionQuerySet
 from ml.mood import MOOD_LABELS
 from ml.music.config import MAX_BARS, MIN_BARS
 from ml.music.generate import LENGTHS
 from ml.music.instrumentation import ARRANGEMENT_NAMES
 
 
-class CompositionQuerySet(models.QuerySet):
+class CompositionQuerySet(UserRevisionQuerySet):
     """Bulk writes, which send no signals, invalidate their owners' cached library pages."""
 
-    def _owner_ids(self) -> set[int]:
-        return set(self.order_by().values_list("owner_id", flat=True).distinct())
-
-    def update(self, **kwargs):
-        owners = self._owner_ids()
-        updated = super().update(**kwargs)
-        owner = kwargs.get("owner")
-        library_cache.bump_revisions(owners | {getattr(owner, "pk", owner)})
-        return updated
-
-    def delete(self):
-        owners = self._owner_ids()
-        deleted = super().delete()
-        library_cache.bump_revisions(owners)
-        return deleted
-
-    def bulk_create(self, objs, *args, **kwargs):
-        created = super().bulk_create(objs, *args, **kwargs)
-        library_cache.bump_revisions({obj.owner_id for obj in created})
-        return created
+    revision_namespace = library_cache.NAMESPACE
+    revision_user_field = "owner_id"
 
 
 class Composition(models.Model):

@@ -87,10 +87,10 @@ def test_finished_jobs_do_not_count_against_the_limit(user, settings):
 def test_the_job_is_enqueued_only_when_the_row_is_committed(user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         composition_create(user=user, mood="calm", style="folk")
-    # The library revision's bump on commit (compositions.library_cache), publish "queued",
+    # The library revision's bump on commit (echoes_site.revisions), publish "queued",
     # then enqueue the job.
     assert [callback.__qualname__ for callback in callbacks] == [
-        "bump_revisions.<locals>.replace",
+        "bump.<locals>.replace",
         "composition_create.<locals>.<lambda>",
         "_enqueue_on_commit.<locals>.start",
     ]
