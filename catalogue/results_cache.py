@@ -46,6 +46,7 @@ def cached_body(*, user: User, mood: Mood, query: dict, build: Callable[[], dict
     version = catalogue_version()
     languages, favourites = preferences(user)
     parts = (
+        user.date_joined.timestamp(),  # ids come back after a database reset, Redis's tokens stay
         revision,
         version,
         sorted(languages),

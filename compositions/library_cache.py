@@ -39,7 +39,8 @@ def cached_page(request, build: Callable[[], dict]) -> dict:
         logger.warning("library page not cached: the cache (Redis) is unreachable")
         return build()
     url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-    key = f"library-page:{request.user.pk}:{revision}:{url}"
+    # The account's join time too: ids come back after a database reset, Redis's tokens stay.
+    key = f"library-page:{request.user.pk}:{request.user.date_joined.timestamp()}:{revision}:{url}"
     data = cache.get(key)
     if data is None:
         data = build()

@@ -117,3 +117,14 @@ def test_without_redis_recommendations_and_events_keep_working(listener, setting
     song = make_song("offline", "singer o", language="te", valence=0.8, energy=0.7)
     listening_event_create(user=listener, song=song, kind="play")  # the bump fails quietly
     assert "offline" not in _titles(_api(listener))
+
+
+def test_a_new_account_with_a_reused_id_never_sees_the_old_answer(listener):
+    from django.utils import timezone
+
+    api = _api(listener)
+    _titles(api)
+    type(listener).objects.filter(pk=listener.pk).update(date_joined=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        _titles(api)
+    assert any("catalogue_listeningevent" in q["sql"] for q in queries.captured_queries)
