@@ -58,8 +58,4 @@ def cached_body(*, user: User, mood: Mood, query: dict, build: Callable[[], dict
     )
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()
     key = f"recommendations:{user.pk}:{digest}"
-    body = cache.get(key)
-    if body is None:
-        body = build()
-        cache.set(key, body, timeout=RESULTS_SECONDS)
-    return body
+    return cache.get_or_set(key, build, timeout=RESULTS_SECONDS)

@@ -41,8 +41,4 @@ def cached_page(request, build: Callable[[], dict]) -> dict:
     url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
     # The account's join time too: ids come back after a database reset, Redis's tokens stay.
     key = f"library-page:{request.user.pk}:{request.user.date_joined.timestamp()}:{revision}:{url}"
-    data = cache.get(key)
-    if data is None:
-        data = build()
-        cache.set(key, data, timeout=PAGE_SECONDS)
-    return data
+    return cache.get_or_set(key, build, timeout=PAGE_SECONDS)
