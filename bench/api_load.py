@@ -271,31 +271,42 @@ class WrkResult:
     cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU per request, by process group
 
 
+def _tree_cpu_seconds(root: psutil.Process) -> float:
+    """CPU of a process and all its descendants, including those that exited meanwhile.
+
+    A reaped child's time moves into its parent's children_* fields, so recycled gunicorn
+    workers and PostgreSQL backends that closed are still counted (and new ones too)."""
+    total = 0.0
+    try:
+        family = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return total
+    for process in family:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
 def _cpu_seconds(groups: dict[str, list[psutil.Process]]) -> dict[str, float]:
-    totals = {}
-    for name, processes in groups.items():
-        total = 0.0
-        for process in processes:
-            try:
-                times = process.cpu_times()
-                total += times.user + times.system
-            except psutil.NoSuchProcess:
-                pass
-        totals[name] = total
-    return totals
+    return {name: sum(_tree_cpu_seconds(root) for root in roots) for name, roots in groups.items()}
 
 
 def process_groups(pids: list[int]) -> dict[str, list[psutil.Process]]:
-    """The processes whose CPU a request costs: the servers (and their children), PostgreSQL, Redis."""
-    everything = list(psutil.process_iter(["name", "cmdline"]))
-    servers = []
-    for pid in pids:
-        servers += [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    """The root processes whose CPU (theirs and their descendants') a request costs: the
+    servers, PostgreSQL's postmaster (it forks a backend per connection), Redis."""
+
+    def roots(prefix: str) -> list[psutil.Process]:
+        named = [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith(prefix)]
+        pids_named = {p.pid for p in named}
+        return [p for p in named if p.ppid() not in pids_named]
+
     return {
-        "server": servers,
-        # PostgreSQL forks a backend per connection: count every postgres process.
-        "postgres": [p for p in everything if (p.info["name"] or "").startswith("postgres")],
-        "redis": [p for p in everything if (p.info["name"] or "").startswith("redis-server")],
+        "server": [psutil.Process(pid) for pid in pids],
+        "postgres": roots("postgres"),
+        "redis": roots("redis-server"),
     }
 
 
