@@ -19,7 +19,7 @@ from ml.mood import MOOD_LABELS, mood_named
 from ml.music.baselines import MarkovBaseline
 from ml.music.dataset import load_dataset
 from ml.music.generate import Piece, generate, piece_from_tokens, tokens_to_pitches
-from ml.music.metrics import CopyIndex, mgeval_compare, note_density
+from ml.music.metrics import MGEVAL_FEATURES, CopyIndex, mgeval_compare, note_density
 
 MOODS_FOR_CONTROL = tuple(m for m in MOOD_LABELS if m != "neutral")
 
@@ -144,6 +144,7 @@ def listener_evaluation(
             facts = listener_facts(pieces)
             mg = mgeval_compare(half_a, [pitches_in_c(p) for p in pieces])
             facts["mgeval_mean_oa"] = float(np.mean([v["oa"] for v in mg.values()]))
+            facts.update({f"mgeval_oa_{feature}": v["oa"] for feature, v in mg.items()})
             facts["copied_2_bars"] = float(np.mean([copy_index.longest_copy(p) >= 2 for p in pieces]))
             if name in pieces_of:
                 facts.update(mood_facts(pieces_of[name], median))
@@ -171,6 +172,8 @@ FACT_LABELS = {
     "all_voices_sounding": ("steps with all four voices sounding (a re-attack's breath sounds)", "%"),
     "all_voices_sounding_strict": ("steps with all four voices sounding (every silent 16th counts)", "%"),
     "mgeval_mean_oa": ("mgeval mean OA vs real half A", "n"),
+    # the mean's parts: which feature pulls it down
+    **{f"mgeval_oa_{name}": (f"- mgeval OA: {name.replace('_', ' ')}", "n") for name in MGEVAL_FEATURES},
     "valence_mode_krumhansl": ("valence -> mode (music21 Krumhansl)", "%"),
     "valence_mode_aarden": ("valence -> mode (music21 Aarden-Essen)", "%"),
     "arousal_density": ("arousal -> density vs the style's data median", "%"),
