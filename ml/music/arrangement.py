@@ -11,7 +11,8 @@ after the network and before the product grid, only when `generate(arrange=True)
   is attacked again on the new chord's root (so is a held inner note that is no tone
   of the new chord); a bass note attacked at the start of a half bar takes the root; any
   other note of alto, tenor or bass that is not a tone of its half bar's chord moves to
-  the nearest chord tone. Rhythms are kept otherwise.
+  the nearest chord tone, except an off-beat eighth passing or neighbour tone between
+  two notes a step away. Rhythms are kept otherwise.
 - `reharmonise`: alto, tenor and bass re-written from the melody by the rule that made
   the folk training accompaniment (`ml.music.corpus.harmonise`: one diatonic triad per
   half bar covering the melody, root in the bass), so that folk pieces are accompanied
@@ -22,6 +23,9 @@ after the network and before the product grid, only when `generate(arrange=True)
   that has not come in yet anticipates its next note (or the chord tone nearest it).
 - `hold_repeats`: alto and tenor hold a note the network strikes again at the same
   pitch inside a half bar (within one chord a singer holds it).
+- `smooth_repeats`: alto, tenor and bass never strike a note again on the off-beat
+  eighth (real chorale voices never do): it becomes a passing tone to a note a third
+  away, a lower neighbour between two equal notes, else it is held through the beat.
 - `answer_rhythm`: the consequent (bars 5-8) of each 8-bar phrase answers the
   antecedent's melody rhythm as real periods do: consequent bars among 5-7 (the
   cadence bar 8 is left alone) are re-timed to their antecedent bar's rhythm until 2
@@ -99,8 +103,9 @@ def follow_chords(
             if tokens[k, t] != REST and (k == bass or (int(tokens[k, t]) + PITCH_LOW) % 12 not in slots[j]):
                 onsets[k, t] = 1
     for k in range(1, n_tracks):
+        written = grid_notes(tokens[k], onsets[k])
         notes = []
-        for s, e, tok in grid_notes(tokens[k], onsets[k]):
+        for s, e, tok in written:
             pcs = slots[min(s // HALF_BAR, len(slots) - 1)]
             if pcs is not None:
                 if k == bass and s % HALF_BAR == 0:
@@ -108,8 +113,41 @@ def follow_chords(
                 elif (tok + PITCH_LOW) % 12 not in pcs:
                     tok = nearest_with_pcs(tok, set(pcs))
             notes.append((s, e, tok))
-        tokens[k], onsets[k] = _write(notes, n_steps)
+        tokens[k], onsets[k] = _write(_keep_passing_tones(written, notes), n_steps)
     return tokens, onsets
+
+
+STEP = 2  # semitones: at most a whole tone is a step
+SCALE_SIZE = 7
+
+
+def _is_passing_or_neighbour(before: int, tone: int, after: int) -> bool:
+    """Is `tone` a step from both notes around it, between them (passing) or beside a
+    repeated one (neighbour)?"""
+    steps = 0 < abs(tone - before) <= STEP and 0 < abs(after - tone) <= STEP
+    return steps and (before == after or (tone - before) * (after - tone) > 0)
+
+
+def _keep_passing_tones(
+    written: list[tuple[int, int, int]], moved: list[tuple[int, int, int]]
+) -> list[tuple[int, int, int]]:
+    """`moved` with the network's own off-beat eighth passing and neighbour tones put back.
+
+    Chorale inner voices and basses move on the off-beat by step between two chord tones
+    (17-21 % of their notes in the training windows); moving such a note to the nearest
+    chord tone makes it a struck-again repeat of its neighbour, or a third where the voice
+    moved by step. Kept where the note is one eighth off the beat, joined to the notes
+    around it, and a step from both as they now stand.
+    """
+    out = list(moved)
+    for i in range(1, len(out) - 1):
+        s, e, tok = written[i]
+        _, prev_end, before = out[i - 1]
+        next_start, _, after = out[i + 1]
+        joined = prev_end == s and next_start == e
+        if s % GRID_PER_QUARTER and e - s == 1 and joined and _is_passing_or_neighbour(before, tok, after):
+            out[i] = (s, e, tok)
+    return out
 
 
 def reharmonise(tokens: np.ndarray, onsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -221,6 +259,79 @@ def hold_repeats(tokens: np.ndarray, onsets: np.ndarray) -> tuple[np.ndarray, np
         for t in range(1, n_steps):
             if onsets[k, t] and t % HALF_BAR and tokens[k, t] != REST and tokens[k, t] == tokens[k, t - 1]:
                 onsets[k, t] = 0
+    return tokens, onsets
+
+
+def _step_tone(
+    tokens: np.ndarray, k: int, t: int, start: int, goal: int, preference: np.ndarray
+) -> int | None:
+    """The tone voice k takes at step t between `start` and `goal`: a step from both, between
+    them (a passing tone) or, when they are the same note, below it (else above: a
+    neighbour tone); of those, the one the piece sounds most (its scale's), and never
+    crossing the voices next to it. Only the piece's own scale, its seven pitch classes
+    sounded most (the key snap would move any other onto a neighbour), and no tone that
+    moves in parallel fifths/octaves with another voice."""
+    low, high = _bounds(tokens, k, t)
+    scale = set(np.argsort(-preference, kind="stable")[:SCALE_SIZE].tolist())
+
+    def usable(tones) -> list[int]:
+        return [
+            p
+            for p in tones
+            if low <= p <= high and (p + PITCH_LOW) % 12 in scale and not _makes_parallels(tokens, k, t, p)
+        ]
+
+    if start == goal:
+        options = usable(start - d for d in (1, STEP)) or usable(start + d for d in (1, STEP))
+    else:
+        between = range(min(start, goal) + 1, max(start, goal))
+        options = usable(p for p in between if abs(p - start) <= STEP and abs(goal - p) <= STEP)
+    if not options:
+        return None
+    return max(options, key=lambda p: (preference[(p + PITCH_LOW) % 12], -abs(p - start)))
+
+
+def _makes_parallels(tokens: np.ndarray, k: int, t: int, tone: int) -> bool:
+    """Would voice k sounding `tone` for the one step t move in parallel fifths/octaves
+    with another voice into or out of it?"""
+    if t == 0 or t + 1 >= tokens.shape[1]:
+        return False
+    trial = np.array(tokens[:, t - 1 : t + 2], copy=True)
+    trial[k, 1] = tone
+    pairs = [(min(k, j), max(k, j)) for j in range(len(trial)) if j != k]
+    return any(_parallel_at(trial, i, j, 0, 1) or _parallel_at(trial, i, j, 1, 2) for i, j in pairs)
+
+
+def smooth_repeats(tokens: np.ndarray, onsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Alto, tenor and bass never strike their note again on the off-beat eighth.
+
+    In the chorale training windows no voice re-attacks a note on the off-beat (0 % of
+    their notes, against 16-22 % of the network's alto, tenor and bass notes); there the
+    voices move on the off-beat by step (17-21 %). A repeated off-beat eighth that leads
+    to a note a third away becomes the passing tone between them, one that leads to the
+    same note again its lower neighbour (the scale tone the piece sounds most); any other
+    off-beat repeat is held from the beat, as a singer holds a note within a beat.
+    Repeats on the beat, the melody and every pitch the network wrote elsewhere stay.
+    """
+    tokens, onsets = np.array(tokens, copy=True), np.array(onsets, copy=True)
+    n_tracks, n_steps = tokens.shape
+    sounding = tokens[tokens != REST].astype(int)
+    preference = np.bincount((sounding + PITCH_LOW) % 12, minlength=12)
+    for k in range(1, n_tracks):
+        notes = grid_notes(tokens[k], onsets[k])
+        for i in range(1, len(notes)):
+            s, e, tok = notes[i]
+            _, prev_end, prev_tok = notes[i - 1]
+            if not s % GRID_PER_QUARTER or prev_end != s or prev_tok != tok:
+                continue
+            after = notes[i + 1] if i + 1 < len(notes) and notes[i + 1][0] == e else None
+            moves = after is not None and e - s == 1 and abs(after[2] - tok) in (0, 3, 4)
+            tone = _step_tone(tokens, k, s, tok, after[2], preference) if moves else None
+            if tone is None:
+                onsets[k, s] = 0  # held through the beat
+            else:
+                tokens[k, s] = tone
+                notes[i] = (s, e, tone)
     return tokens, onsets
 
 
@@ -400,5 +511,6 @@ ARRANGEMENTS = {
     "avoid_parallels": avoid_parallels,
     "hold_repeats": hold_repeats,
     "answer_rhythm": answer_rhythm,
+    "smooth_repeats": smooth_repeats,
 }
 CHORD_STEPS = ("follow_chords", "avoid_parallels", "fill_rests")  # the steps that read the network's chords

@@ -238,3 +238,59 @@ def test_answer_rhythm_takes_the_sounding_pitch_at_each_attack_and_skips_a_bar_h
     assert out[0, 6 * bar : 7 * bar].tolist() == _i(77, 77, 79, 79, 79, 79, 81, 81)
     assert ons[0, 6 * bar : 7 * bar].tolist() == [1, 0, 1, 0, 1, 0, 1, 0]
     assert np.array_equal(out[0, 7 * bar :], tokens[0, 7 * bar :])
+
+
+def test_follow_chords_keeps_an_off_beat_passing_tone_and_moves_other_non_chord_tones():
+    tokens = np.full((4, 8), REST, dtype=np.int8)
+    tokens[0] = _i(76, 76, 76, 76, 79, 79, 79, 79)
+    tokens[1] = _i(72, 69, 67, 67, 67, 67, 67, 67)  # C - A (a third away, off the beat) - G
+    tokens[2] = _i(64, 65, 67, 67, 65, 65, 64, 64)  # E - F (passing, off the beat) - G, then F on the beat
+    tokens[3] = _i(48) * 8
+    onsets = np.zeros((4, 8), dtype=np.int8)
+    onsets[:, 0] = 1
+    onsets[1:3, [1, 2]] = 1
+    onsets[0, 4] = onsets[2, 4] = onsets[2, 6] = 1
+    out, ons = follow_chords(tokens, onsets, np.array([0, 0]))  # C major throughout
+    assert out[2, 1] + PITCH_LOW == 65 and ons[2, 1] == 1  # E-F-G: the passing F is sung
+    assert out[2, 4] + PITCH_LOW == 64  # an F on the beat is no passing tone: to E
+    assert out[1, 1] + PITCH_LOW == 67  # A between C and G leaps in: to the nearest chord tone
+
+
+def _repeats_piece() -> tuple[np.ndarray, np.ndarray]:
+    """Two bars of C major in which alto, tenor and bass strike a note again on the first off-beat."""
+    tokens = np.full((4, 16), REST, dtype=np.int8)
+    onsets = np.zeros((4, 16), dtype=np.int8)
+    tokens[0] = _i(72, 72, 74, 74, 76, 76, 77, 77, 79, 79, 81, 81, 83, 83, 84, 84)
+    onsets[0, ::2] = 1
+    onsets[0, 5] = 1  # the melody's own off-beat repeat
+    tokens[1] = _i(67, 67, *[64] * 6, *[67] * 8)  # G G (off-beat) then E: a third down
+    tokens[2] = _i(60, 60, *[62] * 6, *[59] * 8)  # C C then D: a step
+    tokens[3] = _i(48, 48, *[48] * 6, *[43] * 8)  # C C then C again
+    onsets[1:, [0, 1, 2, 8]] = 1
+    onsets[2, 10] = 1  # the tenor's B struck again on the beat
+    return tokens, onsets
+
+
+def test_smooth_repeats_moves_by_step_or_holds_instead_of_striking_again_off_the_beat():
+    from ml.music.arrangement import smooth_repeats
+
+    tokens, onsets = _repeats_piece()
+    out, ons = smooth_repeats(tokens, onsets)
+    assert out[1, 1] + PITCH_LOW == 65 and ons[1, 1] == 1  # G-F-E: the passing F (the scale's, not F#)
+    assert out[3, 1] + PITCH_LOW == 47 and ons[3, 1] == 1  # C-B-C: the lower neighbour
+    assert np.array_equal(out[2], tokens[2]) and ons[2, 1] == 0  # C held into the D a step away
+    assert ons[2, 10] == 1  # a repeat on the beat stays
+    assert np.array_equal(out[0], tokens[0]) and np.array_equal(ons[0], onsets[0])  # the melody as written
+    before, after = _pitches16(tokens, onsets), _pitches16(out, ons)
+    assert (before[1:, 1] == -1).all() and (after[1:, 1] >= 0).all()  # no voice breaks off for the repeat
+
+
+def test_smooth_repeats_holds_a_note_whose_passing_tone_would_move_in_octaves_with_the_melody():
+    from ml.music.arrangement import smooth_repeats
+
+    tokens, onsets = _repeats_piece()
+    tokens[0, :3] = _i(79, 77, 76)  # G5 F5 E5 over the alto's G4 G4 E4: a passing F4 moves in octaves
+    onsets[0, 1] = 1
+    out, ons = smooth_repeats(tokens, onsets)
+    assert out[1, 1] + PITCH_LOW == 67 and ons[1, 1] == 0  # held; F#4 (out of the scale) is no option
+    assert parallel_perfects(_pitches16(out, ons)) <= parallel_perfects(_pitches16(tokens, onsets))
