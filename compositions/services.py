@@ -586,7 +586,9 @@ def soundtrack_render(*, bars: list, style: str) -> tuple[RenderedPiece, dict]:
     """MIDI, audio, piano roll and metrics of the bars a live soundtrack played.
 
     Returns the files and the composition's fields that describe it (mood, tempo, bars).
-    Heavy (FluidSynth, the encoder, matplotlib): call it from a worker thread.
+    The arrangement kept is the one most bars played in ("mood" may have changed it; the
+    bars of each are in `metrics.soundtrack.arrangements`). Heavy (FluidSynth, the
+    encoder, matplotlib): call it from a worker thread.
     """
     from collections import Counter
     from statistics import median
@@ -596,6 +598,7 @@ def soundtrack_render(*, bars: list, style: str) -> tuple[RenderedPiece, dict]:
 
     midi = bars_to_midi(bars)
     labels = Counter(bar.mood.label for bar in bars)
+    arrangements = Counter(bar.arrangement for bar in bars)
     label = labels.most_common(1)[0][0]
     chosen = [bar.mood for bar in bars if bar.mood.label == label]
     mood = Mood(
@@ -618,6 +621,7 @@ def soundtrack_render(*, bars: list, style: str) -> tuple[RenderedPiece, dict]:
     metrics = _json_safe(music.piece_metrics(piece))
     metrics["soundtrack"] = {
         "moods": dict(labels),
+        "arrangements": dict(arrangements),
         "keys": sorted({bar.key for bar in bars}),
         "tempo_range": [min(bar.tempo for bar in bars), max(bar.tempo for bar in bars)],
         "phrases": len({bar.phrase for bar in bars}),
@@ -628,6 +632,7 @@ def soundtrack_render(*, bars: list, style: str) -> tuple[RenderedPiece, dict]:
         piano_roll=music.piano_roll_png(piece),
         duration_seconds=music.audio_duration(audio),
         metrics=metrics,
+        arrangement=arrangements.most_common(1)[0][0],
     )
     return rendered, {"mood": mood, "tempo": tempo, "bars": len(bars)}
 
@@ -647,7 +652,8 @@ def composition_soundtrack_save(
     """Keep what a live soundtrack played as a ready composition in the user's library.
 
     Linked to the mood session it followed (one of the user's own; another user's id is
-    a 404). Files go to the composition's deterministic names, as a job's would.
+    a 404), in the arrangement it played (`rendered.arrangement`). Files go to the
+    composition's deterministic names, as a job's would.
     """
     from moods import selectors as mood_selectors
 
@@ -662,6 +668,7 @@ def composition_soundtrack_save(
             valence=max(-1.0, min(1.0, mood.valence)),
             arousal=max(-1.0, min(1.0, mood.arousal)),
             style=style,
+            arrangement=rendered.arrangement,
             tempo=max(MIN_TEMPO, min(MAX_TEMPO, tempo)),
             bars=bars,
             seed=seed,

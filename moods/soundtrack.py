@@ -87,15 +87,21 @@ def bar_message(bar, *, sent_at: float) -> dict[str, Any]:
         "section": bar.section,
         "bar_in_phrase": bar.bar_in_phrase,
         "cadence": bar.cadence,
-        "programs": list(bar.programs),
+        "arrangement": bar.arrangement,
+        # the arrangement's parts: a General MIDI program per channel, drums on 9 (GM's 10)
+        "parts": [
+            {"channel": p.channel, "program": p.program, "name": p.name, "drums": p.is_drum}
+            for p in bar.parts
+        ],
         "gesture": bar.gesture,
         # [start s, duration s, channel, pitch, velocity, flags]: flags 1 = tie (held into
-        # the next bar if it continues), 2 = continues the previous bar's tie (no attack)
+        # the next bar if it continues), 2 = continues the previous bar's tie on that
+        # channel and pitch (no attack)
         "notes": [
             [
                 n.start,
                 n.duration,
-                n.track,
+                n.channel,
                 n.pitch,
                 n.velocity,
                 (1 if n.tie else 0) | (2 if n.continues else 0),

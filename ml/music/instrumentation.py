@@ -18,7 +18,10 @@ added, and they carry no pitch.
   aroused), with a crash at every section start and on the final chord.
 
 Every part is a list of `PartNote` on the piece's 16-step grid; `ml.music.expression`
-turns them into velocities and seconds, `ml.music.midi` into MIDI.
+turns them into velocities and seconds, `ml.music.midi` into MIDI. The live soundtrack
+(`ml.music.stream`) arranges each phrase it plays with the same builders
+(`arrange_parts(..., whole=False)`: the music goes on after the phrase) and sends the
+parts on the channels `part_channels` gives them, the ones a composition's MIDI file uses.
 """
 
 from __future__ import annotations
@@ -177,29 +180,35 @@ def drum_level(arousal: float) -> int:
 
 
 def drum_notes(
-    bars: int, arousal: float, section_starts: tuple[int, ...], intro_bars: int = 0
+    bars: int, arousal: float, section_starts: tuple[int, ...], intro_bars: int = 0, *, whole: bool = True
 ) -> list[PartNote]:
     """A drum part: the arousal's pattern in every bar (hats only in the intro), a crash
-    on every section start after the intro, and a crash with the kick on the last bar."""
+    on every section start after the intro, and a crash with the kick on the last bar.
+
+    `whole=False` drums a passage of music that goes on both sides (a live phrase): the
+    pattern runs to its last bar, with no final hit, and a section starting on its first
+    bar has its crash (the music was playing before it)."""
     notes = []
     pattern = DRUM_PATTERNS[drum_level(arousal)]
-    for bar in range(bars - 1 if bars > 1 else 0):
+    patterned = bars if not whole else bars - 1 if bars > 1 else 0
+    for bar in range(patterned):
         base = bar * STEPS_PER_BAR
         for drum, steps in pattern:
             if bar < intro_bars and drum != CLOSED_HAT:
                 continue
             notes += [PartNote(base + s, base + s + 1, drum, -1) for s in steps]
-        if bar in section_starts and bar >= intro_bars and bar > 0:
+        if bar in section_starts and bar >= intro_bars and (bar > 0 or not whole):
             notes.append(PartNote(base, base + 1, CRASH, -1))
-    last = (bars - 1) * STEPS_PER_BAR
-    notes += [PartNote(last, last + 1, CRASH, -1), PartNote(last, last + 1, KICK, -1)]
+    if whole:
+        last = (bars - 1) * STEPS_PER_BAR
+        notes += [PartNote(last, last + 1, CRASH, -1), PartNote(last, last + 1, KICK, -1)]
     return sorted(notes, key=lambda n: (n.start, n.pitch))
 
 
 # --- the arrangements ------------------------------------------------------------------
 
 
-def _piano(pitches: np.ndarray, mood: Mood, _form) -> list[Part]:
+def _piano(pitches: np.ndarray, mood: Mood, _form, _whole: bool) -> list[Part]:
     right, left = _part("piano", "melody", "piano right hand"), _part("piano", "harmony", "piano left hand")
     right.notes = voice_notes(pitches, 0)
     if mood.arousal <= 0.3:
@@ -209,7 +218,7 @@ def _piano(pitches: np.ndarray, mood: Mood, _form) -> list[Part]:
     return [right, left]
 
 
-def _strings(pitches: np.ndarray, _mood: Mood, _form) -> list[Part]:
+def _strings(pitches: np.ndarray, _mood: Mood, _form, _whole: bool) -> list[Part]:
     violin, ensemble = _part("violin", "melody"), _part("strings", "harmony")
     cello, double_bass = _part("cello", "bass"), _part("double bass", "bass")
     violin.notes = voice_notes(pitches, 0)
@@ -219,14 +228,14 @@ def _strings(pitches: np.ndarray, _mood: Mood, _form) -> list[Part]:
     return [violin, ensemble, cello, double_bass]
 
 
-def _acoustic(pitches: np.ndarray, _mood: Mood, _form) -> list[Part]:
+def _acoustic(pitches: np.ndarray, _mood: Mood, _form, _whole: bool) -> list[Part]:
     flute, guitar = _part("flute", "melody"), _part("nylon guitar", "harmony")
     flute.notes = voice_notes(pitches, 0)
     guitar.notes = arpeggio(pitches, (3, 2, 1))
     return [flute, guitar]
 
 
-def _ambient(pitches: np.ndarray, _mood: Mood, _form) -> list[Part]:
+def _ambient(pitches: np.ndarray, _mood: Mood, _form, _whole: bool) -> list[Part]:
     keys, pad, low_pad = (
         _part("electric piano", "melody"),
         _part("warm pad", "harmony"),
@@ -238,7 +247,7 @@ def _ambient(pitches: np.ndarray, _mood: Mood, _form) -> list[Part]:
     return [keys, pad, low_pad]
 
 
-def _beat(pitches: np.ndarray, mood: Mood, form) -> list[Part]:
+def _beat(pitches: np.ndarray, mood: Mood, form, whole: bool) -> list[Part]:
     keys, chords, bass = (
         _part("electric piano", "melody", "keys"),
         _part("electric piano", "harmony", "keys chords"),
@@ -254,11 +263,11 @@ def _beat(pitches: np.ndarray, mood: Mood, form) -> list[Part]:
     bars = pitches.shape[1] // STEPS_PER_BAR
     starts = tuple(s.start_bar for s in form.sections) if form is not None else (0,)
     intro = form.sections[0].bars if form is not None and form.sections[0].letter == "I" else 0
-    drums.notes = drum_notes(max(bars, 1), mood.arousal, starts, intro)
+    drums.notes = drum_notes(max(bars, 1), mood.arousal, starts, intro, whole=whole)
     return [keys, chords, bass, drums]
 
 
-ARRANGEMENT_BUILDERS: dict[str, Callable[[np.ndarray, Mood, object], list[Part]]] = {
+ARRANGEMENT_BUILDERS: dict[str, Callable[[np.ndarray, Mood, object, bool], list[Part]]] = {
     "piano": _piano,
     "strings": _strings,
     "acoustic": _acoustic,
@@ -281,10 +290,23 @@ def arrangement_for_mood(mood: Mood) -> str:
     return MOOD_ARRANGEMENT.get(mood.label, "piano")
 
 
-def arrange_parts(pitches: np.ndarray, mood: Mood, arrangement: str, form=None) -> list[Part]:
-    """The arrangement's parts for the piece's voices, each in its instrument's range."""
-    parts = ARRANGEMENT_BUILDERS[arrangement](pitches, mood, form)
+def arrange_parts(
+    pitches: np.ndarray, mood: Mood, arrangement: str, form=None, *, whole: bool = True
+) -> list[Part]:
+    """The arrangement's parts for the piece's voices, each in its instrument's range.
+
+    `whole=False`: the pitches are a passage of music that goes on (a live phrase), so
+    the drums do not end it (see `drum_notes`)."""
+    parts = ARRANGEMENT_BUILDERS[arrangement](pitches, mood, form, whole)
     for part in parts:
         if not part.is_drum:
             part.notes = fit_range(part.notes, *part.range)
     return parts
+
+
+def part_channels(parts: list[Part]) -> list[int]:
+    """The MIDI channel (0-based) of each part, as a MIDI file of them assigns them
+    (pretty_midi's rule): drums on 9 (General MIDI's channel 10), the others in order,
+    skipping 9."""
+    melodic = [c for c in range(16) if c != DRUM_CHANNEL]
+    return [DRUM_CHANNEL if part.is_drum else melodic[i % len(melodic)] for i, part in enumerate(parts)]

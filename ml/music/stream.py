@@ -25,9 +25,14 @@ hands it out one **bar** at a time so a mood change is heard within about a bar
 - **gestures** (`ml.emotion.gestures.GESTURES` meanings): open palm softer and slower,
   fist louder and faster, victory brighter, pointing holds the mood where it is.
 
-The arrangement is a name passed through (`LIVE_ARRANGEMENTS`): today "mood" picks the
-shipped per-mood instruments (`ml.music.generate.MOOD_PROGRAMS`), the others fix one of
-those ensembles; named arrangements from `ml.music` plug in at `live_programs`.
+The arrangement (`LIVE_ARRANGEMENTS`) is one of the named arrangements compositions are
+played in (`ml.music.instrumentation.ARRANGEMENT_NAMES`: piano, strings, acoustic,
+ambient, beat), or "mood": the one a composition for the bar's mood gets by default
+(`arrangement_for_mood`), so the instruments change with the mood. Every bar is
+arranged by the same code as a composition (`instrumentation.arrange_parts` on the
+phrase, in key, then cut at the bar lines), so a live bar sounds as the same
+arrangement of a saved piece does: two to four parts, drums on channel 10 (index 9),
+each part on the channel `part_channels` gives it.
 """
 
 from __future__ import annotations
@@ -42,11 +47,11 @@ import numpy as np
 from ml.mood import Mood, label_for
 from ml.music.config import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, STYLES
 from ml.music.errors import MusicError
-from ml.music.form import plan_form
+from ml.music.expression import note_velocity
+from ml.music.form import Form, Section, plan_form
 from ml.music.generate import (
     MAJOR_TONICS,
     MINOR_TONICS,
-    MOOD_PROGRAMS,
     STYLE_DENSITY_MEDIAN,
     arranged_tokens16,
     arrangement_for,
@@ -54,21 +59,22 @@ from ml.music.generate import (
     tempo_for,
     tokens_to_pitches,
 )
-from ml.music.metrics import detected_mode, note_density, notes_of
+from ml.music.instrumentation import (
+    ARRANGEMENT_NAMES,
+    Part,
+    arrange_parts,
+    arrangement_for_mood,
+    part_channels,
+)
+from ml.music.metrics import detected_mode, note_density
 from ml.music.phrase import PHRASE_BARS
 from ml.music.phrase_generate import PIECE_SHARE, SECTION_SHARE, SONG_FORM, phrase_condition
 from ml.music.phrase_model import NOISE2_DIM
 from ml.music.theory import key_name, scale_pitch_classes, snap_pitch
 
 MODES: tuple[str, ...] = ("follow", "lift")
-# Fixed ensembles made of the shipped per-mood instruments; "mood" changes with the mood.
-FIXED_ENSEMBLES: dict[str, tuple[int, int, int, int]] = {
-    "piano": MOOD_PROGRAMS["neutral"],
-    "strings": MOOD_PROGRAMS["sad"],
-    "woodwinds": MOOD_PROGRAMS["happy"],
-    "brass": MOOD_PROGRAMS["excited"],
-}
-LIVE_ARRANGEMENTS: tuple[str, ...] = ("mood", *FIXED_ENSEMBLES)
+# "mood": the arrangement a composition for the bar's mood gets; the others stay fixed.
+LIVE_ARRANGEMENTS: tuple[str, ...] = ("mood", *ARRANGEMENT_NAMES)
 
 # Per bar the condition moves this fraction of the way to the target (at most
 # MAX_MOOD_STEP in each axis): a happy -> sad change crosses into minor in the 2nd bar
@@ -87,8 +93,6 @@ WALK_CORRELATION = 0.9
 # the mood is played, as `generate` does (the 0th is the walk itself, the others near it).
 CANDIDATES = 4
 CANDIDATE_SPREAD = 0.35
-
-VELOCITY = (92, 70, 68, 78)  # melody, alto, tenor, bass (as ml.music.midi writes them)
 
 
 @dataclass(frozen=True)
@@ -133,11 +137,11 @@ def check_mode(name: str) -> str:
     return name
 
 
-def live_programs(arrangement: str, mood: Mood) -> tuple[int, int, int, int]:
-    """GM programs of melody, alto, tenor, bass for an arrangement at a mood."""
+def live_arrangement(arrangement: str, mood: Mood) -> str:
+    """The named arrangement a bar is played in: "mood" is the mood's (as compositions)."""
     if arrangement == "mood":
-        return MOOD_PROGRAMS.get(mood.label, MOOD_PROGRAMS["neutral"])
-    return FIXED_ENSEMBLES[check_arrangement(arrangement)]
+        return arrangement_for_mood(mood)
+    return check_arrangement(arrangement)
 
 
 def lift_target(mood: Mood, bars_lifting: int) -> Mood:
@@ -150,17 +154,27 @@ def lift_target(mood: Mood, bars_lifting: int) -> Mood:
 
 
 @dataclass(frozen=True)
+class BarPart:
+    """One part of a bar's arrangement and the MIDI channel (0-based) its notes are on."""
+
+    name: str
+    program: int  # General MIDI, 0-based (the kit for drums)
+    channel: int
+    is_drum: bool = False
+
+
+@dataclass(frozen=True)
 class Note:
     """One note of a bar; times in seconds from the bar's start.
 
-    `tie` = it goes on into the next bar if that bar `continues` it (same track and
+    `tie` = it goes on into the next bar if that bar `continues` it (same channel and
     pitch from the bar line); a player then holds it instead of attacking it again, and
     ends it at the bar line otherwise.
     """
 
     start: float
     duration: float
-    track: int
+    channel: int
     pitch: int
     velocity: int
     tie: bool = False
@@ -182,10 +196,11 @@ class Bar:
     section: str
     bar_in_phrase: int
     cadence: bool
-    programs: tuple[int, ...]
+    arrangement: str  # the named arrangement it is played in ("mood" resolved)
+    parts: tuple[BarPart, ...]
     gesture: str | None
     notes: list[Note]
-    pitches: np.ndarray  # (tracks, 16) MIDI pitch per sixteenth, -1 = rest
+    pitches: np.ndarray  # (voices, 16) MIDI pitch per sixteenth of the 4 voices, -1 = rest
 
     @property
     def mode(self) -> str:
@@ -207,6 +222,7 @@ class _Phrase:
     cond: np.ndarray | None = None
     tokens: np.ndarray | None = None  # (tracks, 8 * 16) product tokens of the chosen candidate
     candidate: int = 0
+    writes: int = 0  # how many times the network wrote it (a new writing: a new arrangement)
 
 
 GeneratorFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -240,7 +256,9 @@ class BarStream:
         self._section_noise: dict[str, np.ndarray] = {}
         self._phrase: _Phrase | None = None
         self._next_phrase_new_region = False
-        self._tied: dict[int, int] = {}  # track -> pitch held over the last bar line
+        self._tied: set[tuple[int, int]] = set()  # (channel, pitch) held over the last bar line
+        self._last_arrangement: str | None = None
+        self._arranged: tuple | None = None  # (what it depends on, pitches, parts, channels)
 
     # -- settings a listener changes while it plays ---------------------------------
     def set_arrangement(self, name: str) -> None:
@@ -283,14 +301,9 @@ class BarStream:
         duration = 4 * 60.0 / self.tempo
 
         steps = slice(bar_in_phrase * STEPS_PER_BAR, (bar_in_phrase + 1) * STEPS_PER_BAR)
-        all_pitches = self._in_key(tokens_to_pitches(phrase.tokens))
-        pitches = all_pitches[:, steps]
-        following = (
-            all_pitches[:, steps.stop] if steps.stop < all_pitches.shape[1] else np.full(len(pitches), -1)
-        )
-        programs = live_programs(self.arrangement, mood)
-        gain = (1.0 + 0.2 * mood.arousal) * effect.velocity
-        notes = self._notes(pitches, following, duration, gain)
+        arrangement = live_arrangement(self.arrangement, mood)
+        all_pitches, parts, channels = self._arranged_phrase(mood, arrangement)
+        notes = self._notes(parts, channels, steps, duration, mood, effect.velocity, arrangement)
         bar = Bar(
             index=self.bar,
             start=self.clock,
@@ -303,10 +316,14 @@ class BarStream:
             section=phrase.section,
             bar_in_phrase=bar_in_phrase,
             cadence=phrase.cadence and bar_in_phrase >= PHRASE_BARS - 2,
-            programs=programs,
+            arrangement=arrangement,
+            parts=tuple(
+                BarPart(name=p.name, program=p.program, channel=c, is_drum=p.is_drum)
+                for p, c in zip(parts, channels, strict=True)
+            ),
             gesture=gesture if gesture in GESTURE_MUSIC else None,
             notes=notes,
-            pitches=pitches,
+            pitches=all_pitches[:, steps],
         )
         self.bar += 1
         self.clock += duration
@@ -366,6 +383,22 @@ class BarStream:
             if score == 2:
                 break
         phrase.tokens, phrase.cond = best, cond
+        phrase.writes += 1
+
+    def _arranged_phrase(self, mood: Mood, arrangement: str) -> tuple[np.ndarray, list[Part], list[int]]:
+        """The phrase in key, its parts in `arrangement` and their channels.
+
+        The whole phrase is arranged, as a composition is (a part's range and its held
+        notes are the phrase's), and each bar is cut from it; the result is kept while
+        nothing it depends on changed (an unchanged mood arranges once per phrase).
+        """
+        phrase = self._phrase
+        key = (phrase.number, phrase.writes, phrase.cadence, self.tonic, self.key_mode, arrangement, mood)
+        if self._arranged is None or self._arranged[0] != key:
+            pitches = self._in_key(tokens_to_pitches(phrase.tokens))
+            parts = arrange_parts(pitches, mood, arrangement, _phrase_form(phrase), whole=False)
+            self._arranged = (key, pitches, parts, part_channels(parts))
+        return self._arranged[1:]
 
     # -- key region ---------------------------------------------------------------------
     def _follow_key(self, mood: Mood) -> None:
@@ -391,29 +424,62 @@ class BarStream:
         return out
 
     # -- notes --------------------------------------------------------------------------
-    def _notes(self, pitches: np.ndarray, following: np.ndarray, duration: float, gain: float) -> list[Note]:
+    def _notes(
+        self,
+        parts: list[Part],
+        channels: list[int],
+        steps: slice,
+        duration: float,
+        mood: Mood,
+        gain: float,
+        arrangement: str,
+    ) -> list[Note]:
+        """The parts' notes that sound in the bar `steps` of the phrase, cut at its lines.
+
+        A note that goes on past the bar line is a `tie`; one that began before it
+        `continues` only if the last bar tied it (a re-written phrase, or a new
+        arrangement, may not have: then it is attacked at the bar line). On one channel a
+        key is down once: a note ends where the next of the same pitch starts.
+        """
         step = duration / STEPS_PER_BAR
+        first, last = steps.start, steps.stop
+        sections = [(0, PHRASE_BARS * STEPS_PER_BAR)]  # the phrase's swell, as a section's
+        same_arrangement = arrangement == self._last_arrangement
+        tied_before = self._tied if same_arrangement else set()
+        self._tied, self._last_arrangement = set(), arrangement
         notes = []
-        tied_before, self._tied = self._tied, {}
-        for track, row in enumerate(pitches):
-            velocity = int(np.clip(VELOCITY[track] * gain, 20, 127))
-            for start, end, pitch in notes_of(row):
-                tie = end == STEPS_PER_BAR and int(following[track]) == pitch
-                continues = start == 0 and tied_before.get(track) == pitch
+        for part, channel in zip(parts, channels, strict=True):
+            sounding = sorted(
+                (n for n in part.notes if n.start < last and n.end > first), key=lambda n: (n.pitch, n.start)
+            )
+            for i, note in enumerate(sounding):
+                start, end = max(note.start, first), min(note.end, last)
+                if i + 1 < len(sounding) and sounding[i + 1].pitch == note.pitch:
+                    end = min(end, max(sounding[i + 1].start, first))
+                if end <= start:
+                    continue
+                tie = note.end > last and end == last
                 if tie:
-                    self._tied[track] = pitch
+                    self._tied.add((channel, note.pitch))
+                velocity = note_velocity(note, part, mood, sections, STEPS_PER_BAR) * gain
                 notes.append(
                     Note(
-                        start=round(start * step, 4),
+                        start=round((start - first) * step, 4),
                         duration=round((end - start) * step, 4),
-                        track=track,
-                        pitch=pitch,
-                        velocity=velocity,
+                        channel=channel,
+                        pitch=note.pitch,
+                        velocity=int(np.clip(round(velocity), 20, 127)),
                         tie=tie,
-                        continues=continues,
+                        continues=note.start < first and (channel, note.pitch) in tied_before,
                     )
                 )
-        return notes
+        return sorted(notes, key=lambda n: (n.start, n.channel, n.pitch))
+
+
+def _phrase_form(phrase: _Phrase) -> Form:
+    """A streamed phrase as the one section of a passage (for the arrangement's drums)."""
+    cadence = 1.0 if phrase.cadence else 0.0
+    return Form(PHRASE_BARS, "single", (Section(phrase.section, 0, PHRASE_BARS, phrase.section, cadence),))
 
 
 def _step_toward(current: Mood, aim: Mood) -> Mood:
@@ -441,8 +507,9 @@ def _mood_agreement(pitches: np.ndarray, mood: Mood, style: str) -> int:
 def bars_to_midi(bars: Sequence[Bar]):
     """What a sequence of bars played, as one PrettyMIDI (ties merged, tempo per bar).
 
-    Notes are placed in seconds, as they were played; each track keeps one instrument
-    per GM program it used (the arrangement may change with the mood).
+    Notes are placed in seconds, as they were played; every part of the arrangements
+    that played is one instrument (the arrangement may change with the mood), drums on
+    channel 10.
     """
     import pretty_midi
 
@@ -451,27 +518,31 @@ def bars_to_midi(bars: Sequence[Bar]):
     first = bars[0].start
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(bars[0].tempo))
     pm.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
-    instruments: dict[tuple[int, int], pretty_midi.Instrument] = {}
-    held: dict[int, pretty_midi.Note] = {}
-    names = ("melody", "alto", "tenor", "bass")
+    instruments: dict[tuple[str, int, bool], pretty_midi.Instrument] = {}
+    held: dict[tuple[int, int], pretty_midi.Note] = {}  # (channel, pitch) tied over the bar line
     for bar in bars:
         offset = bar.start - first
-        held_now: dict[int, pretty_midi.Note] = {}
+        parts = {part.channel: part for part in bar.parts}
+        held_now: dict[tuple[int, int], pretty_midi.Note] = {}
         for note in bar.notes:
             end = offset + note.start + note.duration
-            if note.continues and note.track in held:
-                held[note.track].end = end
-                tied = held[note.track]
+            key = (note.channel, note.pitch)
+            if note.continues and key in held:
+                held[key].end = end
+                tied = held[key]
             else:
-                key = (note.track, bar.programs[note.track])
-                if key not in instruments:
-                    instruments[key] = pretty_midi.Instrument(program=key[1], name=names[note.track])
+                part = parts[note.channel]
+                name = (part.name, part.program, part.is_drum)
+                if name not in instruments:
+                    instruments[name] = pretty_midi.Instrument(
+                        program=part.program, is_drum=part.is_drum, name=part.name
+                    )
                 tied = pretty_midi.Note(note.velocity, note.pitch, offset + note.start, end)
-                instruments[key].notes.append(tied)
+                instruments[name].notes.append(tied)
             if note.tie:
-                held_now[note.track] = tied
+                held_now[key] = tied
         held = held_now
-    pm.instruments.extend(instruments[key] for key in sorted(instruments))
+    pm.instruments.extend(instruments.values())
     return pm
 
 

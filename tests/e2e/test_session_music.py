@@ -41,6 +41,12 @@ def test_music_plays_every_bar_in_time_audibly_and_is_kept(
         assert figures["peak_rms"] > 0.001, figures  # the AnalyserNode heard music
         expect(page.locator("#music-key")).not_to_have_text("–")
         expect(page.locator("#music-mood")).not_to_have_text("–")
+        expect(page.locator("#music-instruments")).not_to_have_text("–")
+        # another arrangement while playing: its parts (drums on channel 10) play on, gaplessly
+        page.locator("#music-arrangement").select_option("beat")
+        expect(page.locator("body")).to_have_attribute("data-music-arrangement", "beat", timeout=30_000)
+        expect(page.locator("#music-instruments")).to_contain_text("drums")
+        assert music_figures(page)["gaps"] == 0
         # synthesiser, worklet and SoundFont all came from our server (no CDN)
         loaded = page.evaluate("() => performance.getEntriesByType('resource').map((e) => e.name)")
         assert any(name.endswith("/music/soundfont.sf2") for name in loaded)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 
 import pytest
 
 from compositions.models import Composition
+from ml.music.instrumentation import ARRANGEMENT_NAMES
 from moods.models import MoodSession
 from tests.integration.moods.helpers import (
     face_jpeg,
@@ -72,7 +74,8 @@ def test_music_before_any_face_and_bad_names_get_clear_errors_and_the_socket_sta
 
     no_mood, arrangement, mode, off, nothing, pong = asyncio.run(scenario())
     assert no_mood["code"] == "no_mood" and "face the camera" in no_mood["message"]
-    assert arrangement["code"] == "unknown_arrangement" and "strings" in arrangement["message"]
+    assert arrangement["code"] == "unknown_arrangement" and "dubstep" in arrangement["message"]
+    assert all(name in arrangement["message"] for name in ("mood", *ARRANGEMENT_NAMES))
     assert mode["code"] == "unknown_mode" and "follow, lift" in mode["message"]
     assert off["code"] == "music_off"
     assert nothing["code"] == "nothing_played"
@@ -110,8 +113,14 @@ def test_music_follows_the_face_then_a_chosen_mood_bar_by_bar_and_is_kept_as_a_c
     # every bar is sent before it starts (the player can queue it in time)
     assert all(b["sent_at"] < b["start"] for b in stream)
     assert happy[0]["mood"]["valence"] > 0.3 and happy[0]["mode"] == "major"
-    first = happy[0]["notes"][0]
-    assert len(first) == 6 and 0 <= first[2] < 4 and 0 < first[3] < 128 and 0 < first[4] <= 127
+    for bar in stream:
+        # "mood": each bar in the arrangement a composition for its mood gets
+        assert bar["arrangement"] in ARRANGEMENT_NAMES
+        channels = {part["channel"]: part for part in bar["parts"]}
+        assert all(0 <= c < 16 and 0 <= p["program"] < 128 for c, p in channels.items())
+        for note in bar["notes"]:
+            assert len(note) == 6 and note[2] in channels and 0 < note[3] < 128 and 0 < note[4] <= 127
+    assert happy[0]["arrangement"] == "acoustic" and after[-1]["arrangement"] == "strings"
     # the chosen mood is heard in the bars that follow: valence falls, the key turns minor
     assert after[-1]["target"]["label"] == "sad"
     assert after[-1]["mood"]["valence"] < happy[-1]["mood"]["valence"] - 0.5
@@ -124,7 +133,50 @@ def test_music_follows_the_face_then_a_chosen_mood_bar_by_bar_and_is_kept_as_a_c
     assert composition.midi_file.name.endswith(".mid") and composition.audio_file.size > 1000
     assert 1 <= composition.bars <= len(stream)  # what had started playing, not what was queued
     assert composition.metrics["soundtrack"]["moods"]
+    # the arrangement kept is the one most of the bars that played were in
+    played = Counter(b["arrangement"] for b in stream[: composition.bars])
+    assert composition.arrangement == played.most_common(1)[0][0]
+    assert composition.metrics["soundtrack"]["arrangements"] == dict(played)
     assert stopped["bars"] >= len(stream) and stopped["late_bars"] == 0
+
+
+def test_a_named_arrangement_streams_its_parts_with_drums_on_channel_10_and_is_kept(live_server_asgi):
+    user = make_user("drummer")
+    token = token_for(user)
+
+    async def scenario():
+        async with ws_connect(live_server_asgi, token=token, origin=None) as ws:
+            await recv_json(ws)
+            await send(ws, type="music_start", mood="excited", arrangement="beat")
+            started = await recv_until(ws, "music_started")
+            beat = await bars(ws, 3)
+            await send(ws, type="music_options", arrangement="strings")
+            await recv_until(ws, "music_options")
+            later = await bars(ws, 3)
+            await send(ws, type="music_options", arrangement="woodwinds")
+            unknown = await recv_until(ws, "error")
+            await send(ws, type="music_save")
+            saved = await recv_until(ws, "music_saved", timeout=120)
+            return started, beat, later, unknown, saved
+
+    started, beat, later, unknown, saved = asyncio.run(scenario())
+    assert started["arrangement"] == "beat"
+    for bar in beat:
+        assert bar["arrangement"] == "beat"
+        assert [(p["channel"], p["drums"]) for p in bar["parts"]] == [
+            (0, False),
+            (1, False),
+            (2, False),
+            (9, True),
+        ]
+        assert any(note[2] == 9 for note in bar["notes"])  # the kit plays on GM channel 10
+    # the change is heard from a following bar: the strings, no drums
+    assert later[-1]["arrangement"] == "strings"
+    assert [p["program"] for p in later[-1]["parts"]] == [40, 48, 42, 43]
+    assert all(note[2] != 9 for note in later[-1]["notes"])
+    assert unknown["code"] == "unknown_arrangement" and "beat" in unknown["message"]
+    composition = Composition.objects.get(pk=saved["composition"]["id"])
+    assert composition.arrangement in ("beat", "strings") and composition.owner == user
 
 
 def test_a_player_that_never_confirms_bars_stops_the_music_with_an_error(live_server_asgi):

@@ -24,6 +24,7 @@ export function setupMusic({ config, socket, chosenMood }) {
     tempo: $("#music-tempo"),
     mood: $("#music-mood"),
     phrase: $("#music-phrase"),
+    instruments: $("#music-instruments"),
     gesture: $("#music-gesture"),
     save: $("#music-save"),
     saveStatus: $("#music-save-status"),
@@ -103,6 +104,8 @@ export function setupMusic({ config, socket, chosenMood }) {
     ui.tempo.textContent = `${Math.round(bar.tempo)} bpm`;
     ui.mood.textContent = bar.mood.label === bar.target.label ? bar.mood.label : `${bar.mood.label} → ${bar.target.label}`;
     ui.phrase.textContent = `${bar.section} · bar ${bar.bar_in_phrase + 1}/8${bar.cadence ? " · cadence" : ""}`;
+    ui.instruments.textContent = `${bar.arrangement}: ${bar.parts.map((part) => part.name).join(", ")}`;
+    body.musicArrangement = bar.arrangement;
     ui.gesture.textContent = bar.gesture
       ? `${bar.gesture.replace(/_/g, " ")}: ${config.music.gestures[bar.gesture] || ""}`
       : "no gesture";

@@ -7,12 +7,19 @@
 // its exact tick, so playing does not depend on this page's timers. A bar that arrives
 // after its start is a gap: counted (document.body.dataset.musicGaps) and reported.
 //
+// Channels: every note names its MIDI channel (one per part of the bar's arrangement,
+// drums on 9 = General MIDI's channel 10) and bar.parts gives each channel's program, sent
+// as a program change when it changes. A note tied over the bar line is held per channel
+// AND pitch, so two parts (or two notes of a chord) never cut each other.
+//
 // Files (all from our server; see frontend/static/frontend/vendor/js-synthesizer/README.md):
 // config.synth_url (main thread), config.worklet_urls (the worklet), config.soundfont_url.
 
 const JITTER_SECONDS = 0.15; // allowance for the network between the server and the page
 const LEVEL_EVERY_MS = 250;
 const LOAD_TIMEOUT_MS = 90000; // a busy machine compiles the WebAssembly slowly
+const CHANNELS = 16;
+const heldKey = (channel, pitch) => channel * 128 + pitch;
 
 // A failure inside the AudioWorklet (e.g. WebAssembly refused) never settles its promise.
 function withTimeout(promise, what) {
@@ -45,8 +52,8 @@ export class SoundtrackPlayer extends EventTarget {
     this.analyser = null;
     this.base = null; // audio time of soundtrack time 0
     this.tickAtZero = 0; // sequencer tick at audio time 0
-    this.programs = [-1, -1, -1, -1];
-    this.held = new Map(); // channel -> pitch tied over the last bar line
+    this.programs = new Map(); // channel -> the program last sent on it
+    this.held = new Map(); // heldKey(channel, pitch) -> [channel, pitch] tied over the last bar line
     this.midiOut = null;
     this.stats = { bars: 0, gaps: 0, minLeadMs: Infinity, peak: 0, loadMs: null };
     this.levelTimer = null;
@@ -87,25 +94,26 @@ export class SoundtrackPlayer extends EventTarget {
 
   setVolume(fraction) {
     if (this.gain) this.gain.gain.setTargetAtTime(fraction, this.context.currentTime, 0.05);
-    if (this.midiOut) for (let ch = 0; ch < 4; ch += 1) this.midiOut.send([0xb0 | ch, 7, Math.round(fraction * 127)]);
+    if (this.midiOut) for (let ch = 0; ch < CHANNELS; ch += 1) this.midiOut.send([0xb0 | ch, 7, Math.round(fraction * 127)]);
   }
 
   setMidiOutput(output) {
     this._midiAllOff();
     this.midiOut = output || null;
+    this.programs.clear(); // a new output has not had the programs: send them with the next bar
   }
 
   /** A new soundtrack: forget the old clock mapping and what was held. */
   reset() {
     this.stop();
     this.base = null;
-    this.programs = [-1, -1, -1, -1];
+    this.programs.clear();
     this.held.clear();
   }
 
   stop() {
     if (this.sequencer) this.sequencer.removeAllEvents();
-    if (this.synth) for (let ch = 0; ch < 4; ch += 1) this.synth.midiAllNotesOff(ch);
+    if (this.synth) for (let ch = 0; ch < CHANNELS; ch += 1) this.synth.midiAllNotesOff(ch);
     this._midiAllOff();
     this.held.clear();
   }
@@ -120,22 +128,24 @@ export class SoundtrackPlayer extends EventTarget {
     this.stats.minLeadMs = Math.min(this.stats.minLeadMs, leadMs);
     if (leadMs < 0) this.stats.gaps += 1; // it came after its start: the listener heard a gap
     const at = Math.max(start, now + 0.01);
-    const continued = new Set(bar.notes.filter((n) => n[5] & 2).map((n) => n[2]));
-    for (const [channel, pitch] of this.held) {
-      if (!continued.has(channel)) this._off(channel, pitch, at); // the tie was not taken up
+    const continued = new Set(bar.notes.filter((n) => n[5] & 2).map((n) => heldKey(n[2], n[3])));
+    for (const [key, [channel, pitch]] of this.held) {
+      if (!continued.has(key)) this._off(channel, pitch, at); // the tie was not taken up
     }
     const held = new Map();
-    bar.programs.forEach((program, channel) => {
-      if (program !== this.programs[channel]) {
+    for (const { channel, program } of bar.parts) {
+      // On the drum channel the program picks the kit (0: standard), in FluidSynth as in GM.
+      if (program !== this.programs.get(channel)) {
         this._send({ type: "programchange", channel, preset: program }, at, [0xc0 | channel, program]);
-        this.programs[channel] = program;
+        this.programs.set(channel, program);
       }
-    });
+    }
     for (const [offset, duration, channel, pitch, velocity, flags] of bar.notes) {
       const noteStart = at + offset;
-      const tiedIn = flags & 2 && this.held.get(channel) === pitch;
+      const key = heldKey(channel, pitch);
+      const tiedIn = flags & 2 && this.held.has(key);
       if (!tiedIn) this._send({ type: "noteon", channel, key: pitch, vel: velocity }, noteStart, [0x90 | channel, pitch, velocity]);
-      if (flags & 1) held.set(channel, pitch);
+      if (flags & 1) held.set(key, [channel, pitch]);
       // ends a hair early, so a re-attack of the same pitch on the next step sounds
       else this._off(channel, pitch, noteStart + Math.max(0.01, duration - 0.004));
     }
@@ -158,7 +168,7 @@ export class SoundtrackPlayer extends EventTarget {
   }
 
   _midiAllOff() {
-    if (this.midiOut) for (let ch = 0; ch < 4; ch += 1) this.midiOut.send([0xb0 | ch, 123, 0]);
+    if (this.midiOut) for (let ch = 0; ch < CHANNELS; ch += 1) this.midiOut.send([0xb0 | ch, 123, 0]);
   }
 
   _measureLevel() {

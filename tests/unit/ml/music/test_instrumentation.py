@@ -24,6 +24,7 @@ from ml.music.instrumentation import (
     arrange_parts,
     drum_notes,
     fit_range,
+    part_channels,
 )
 
 PROGRAMS = {
@@ -86,6 +87,31 @@ def test_the_drum_pattern_follows_arousal():
     crashes = [n.start for n in notes if n.pitch == CRASH]
     assert crashes == [4 * 16, 7 * 16]  # the second section's start and the final chord
     assert [n.pitch for n in notes if n.start >= 7 * 16] == [KICK, CRASH]  # the last bar: one hit
+
+
+def test_drums_of_a_passage_that_goes_on_keep_their_pattern_to_the_last_bar():
+    """A live phrase (`whole=False`): no final hit, and its first bar starts a section."""
+    whole = drum_notes(2, 0.35, (0,))
+    passage = drum_notes(2, 0.35, (0,), whole=False)
+    last_bar = [n.pitch for n in passage if n.start >= 16]
+    assert last_bar.count(CLOSED_HAT) == 8 and CRASH not in last_bar
+    assert [n.pitch for n in whole if n.start >= 16] == [KICK, CRASH]
+    assert [n.start for n in passage if n.pitch == CRASH] == [0]
+    assert [n.start for n in whole if n.pitch == CRASH] == [16]
+
+
+@pytest.mark.parametrize("arrangement", ARRANGEMENT_NAMES)
+def test_part_channels_are_the_channels_the_midi_file_gives_the_parts(arrangement):
+    piece = _hand_piece(arrangement, mood="excited")
+    parts = arrange_parts(piece.pitches, piece.mood, arrangement, piece.form)
+    midi = mido.MidiFile(file=io.BytesIO(midi_bytes(piece)))
+    names = {}
+    for track in midi.tracks:
+        name = next((m.name for m in track if m.type == "track_name"), None)
+        on = {m.channel for m in track if m.type == "note_on"}
+        if name and on:
+            names[name] = on
+    assert {p.name: {c} for p, c in zip(parts, part_channels(parts), strict=True)} == names
 
 
 def test_an_arpeggio_plays_only_the_sounding_voices_and_holds_to_the_half_bar():

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import io
+from collections import Counter
+
 import numpy as np
+import pretty_midi
 import pytest
 
 from ml.mood import mood_named
 from ml.music.config import STEPS_PER_BAR
+from ml.music.instrumentation import (
+    ARRANGEMENT_NAMES,
+    CRASH,
+    DRUM_CHANNEL,
+    INSTRUMENTS,
+    KICK,
+    arrange_parts,
+    arrangement_for_mood,
+)
 from ml.music.metrics import note_density
 from ml.music.stream import (
     LIFT_BARS,
+    LIVE_ARRANGEMENTS,
     MAX_MOOD_STEP,
     TEMPO_GLIDE_BPM,
     BarStream,
@@ -110,7 +124,7 @@ def test_an_unchanged_mood_plays_the_networks_phrase_with_ties_across_bar_lines(
         following = bars[index + 1] if index + 1 < len(bars) else None
         if following is not None:
             assert any(
-                n.continues and n.track == note.track and n.pitch == note.pitch for n in following.notes
+                n.continues and n.channel == note.channel and n.pitch == note.pitch for n in following.notes
             )
     midi = bars_to_midi(bars)
     # the MIDI holds each tied note once: fewer notes than the bars' note events
@@ -142,17 +156,110 @@ def test_gestures_steer_the_music_as_they_mean():
     assert held[-1].mood == held[2].mood
 
 
-def test_the_arrangement_is_a_name_passed_through_and_can_change_while_playing():
-    stream = BarStream(seed=8, arrangement="piano")
-    assert play(stream, "sad", 1)[0].programs == (0, 0, 0, 0)
-    stream.set_arrangement("strings")
-    assert play(stream, "happy", 1)[0].programs == (40, 41, 42, 43)
-    stream.set_arrangement("mood")
-    assert play(stream, "happy", 1)[0].programs != (40, 41, 42, 43)
-    with pytest.raises(InvalidArrangement, match="choose one of"):
-        stream.set_arrangement("dubstep")
+def test_the_live_arrangements_are_the_compositions_named_ones_and_mood():
+    assert ("mood", *ARRANGEMENT_NAMES) == LIVE_ARRANGEMENTS
+    with pytest.raises(InvalidArrangement) as error:
+        BarStream(arrangement="woodwinds")  # the old fixed ensembles are gone
+    assert all(name in str(error.value) for name in LIVE_ARRANGEMENTS)
     with pytest.raises(InvalidMode, match="follow or lift"):
         BarStream(mode="sideways")
+
+
+@pytest.mark.parametrize("arrangement", LIVE_ARRANGEMENTS)
+def test_every_arrangement_plays_bars_on_valid_channels_with_drums_on_channel_10(arrangement):
+    stream = BarStream(seed=11, arrangement=arrangement)
+    bars = play(stream, "excited", 9) + play(stream, "sad", 7)  # a phrase line, a mood change
+    for bar in bars:
+        expected = arrangement_for_mood(bar.mood) if arrangement == "mood" else arrangement
+        assert bar.arrangement == expected
+        channels = [part.channel for part in bar.parts]
+        assert len(set(channels)) == len(channels) and 2 <= len(channels) <= 4
+        for part in bar.parts:
+            assert 0 <= part.channel < 16 and 0 <= part.program < 128
+            assert (part.channel == DRUM_CHANNEL) == part.is_drum
+        melodic = [part.program for part in bar.parts if not part.is_drum]
+        # the composition's instruments for that arrangement, in the composition's order
+        assert melodic == [p.program for p in arrange_parts(bar.pitches, bar.mood, expected) if not p.is_drum]
+        assert bar.notes and {n.channel for n in bar.notes} <= set(channels)
+        for note in bar.notes:
+            assert 0 <= note.pitch < 128 and 20 <= note.velocity <= 127
+            assert note.duration > 0 and note.start + note.duration <= bar.duration + 1e-3
+        drums = [n for n in bar.notes if n.channel == DRUM_CHANNEL]
+        if bar.arrangement == "beat":
+            # a live phrase keeps its pattern to its last bar: the stream goes on
+            assert {n.pitch for n in drums} - {KICK, CRASH}, f"bar {bar.index} has no groove"
+        else:
+            assert not drums
+    if arrangement == "mood":
+        assert {bar.arrangement for bar in bars} >= {"beat", "strings"}
+
+
+def test_a_live_phrase_is_its_arrangement_as_a_composition_would_play_it_cut_at_bar_lines():
+    bars = play(BarStream(seed=3, arrangement="ambient"), "calm", 8)  # one phrase, written once
+    assert len({bar.phrase for bar in bars}) == 1
+    parts = arrange_parts(bars_pitches(bars), bars[0].mood, "ambient", whole=False)
+    expected = {(p.name, n.pitch, n.start) for p in parts for n in p.notes}
+    midi = bars_to_midi(bars)
+    step = bars[0].duration / STEPS_PER_BAR  # one tempo: the mood did not move
+    played = {(i.name, n.pitch, round(n.start / step)) for i in midi.instruments for n in i.notes}
+    assert played == expected
+    # the pads hold chords over bar lines: one MIDI note each, not one per bar
+    crossing = [n for p in parts for n in p.notes if n.start // 16 != (n.end - 1) // 16]
+    assert crossing
+    ends = {
+        (i.name, n.pitch, round(n.start / step)): round(n.end / step)
+        for i in midi.instruments
+        for n in i.notes
+    }
+    assert all(ends[(p.name, n.pitch, n.start)] >= n.end - 1 for p in parts for n in p.notes if n in crossing)
+
+
+def test_ties_are_kept_per_channel_and_pitch_so_a_held_chord_goes_on_across_the_bar_line():
+    stream = BarStream(seed=5, arrangement="ambient")  # its pad holds a chord over a bar line
+    bars = play(stream, "calm", 8)
+    held_chords = [
+        (bar, channel)
+        for bar in bars[:-1]
+        for channel, count in Counter(n.channel for n in bar.notes if n.tie).items()
+        if count >= 2
+    ]
+    assert held_chords, "a pad holds two notes of one channel over a bar line"
+    for bar, channel in held_chords:
+        tied = {n.pitch for n in bar.notes if n.tie and n.channel == channel}
+        following = bars[bar.index + 1]
+        continued = {n.pitch for n in following.notes if n.continues and n.channel == channel}
+        assert continued == tied  # every held note goes on, none cuts another
+    # on one channel a key is down once at a time
+    for bar in bars:
+        by_key = sorted((n.channel, n.pitch, n.start, n.start + n.duration) for n in bar.notes)
+        for a, b in zip(by_key, by_key[1:], strict=False):
+            assert a[:2] != b[:2] or b[2] >= a[3] - 1e-3
+
+
+def test_the_arrangement_can_change_while_playing_and_no_tie_crosses_the_change():
+    stream = BarStream(seed=5, arrangement="ambient")
+    before = play(stream, "calm", 1)
+    while not any(n.tie for n in before[-1].notes):  # up to a bar that holds a note over its line
+        assert len(before) < 7, "the pads hold a chord over some bar line of the phrase"
+        before += play(stream, "calm", 1)
+    stream.set_arrangement("beat")
+    after = play(stream, "calm", 2)
+    assert after[0].arrangement == "beat" and not any(n.continues for n in after[0].notes)
+    assert [p.name for p in after[0].parts] == ["keys", "keys chords", "electric bass", "drums"]
+    with pytest.raises(InvalidArrangement, match="choose one of"):
+        stream.set_arrangement("dubstep")
+
+
+def test_what_played_is_written_as_one_instrument_per_part_drums_on_channel_10():
+    stream = BarStream(seed=5, arrangement="mood")
+    bars = play(stream, "excited", 4) + play(stream, "sad", 8)
+    played = {(p.name, p.program, p.is_drum) for bar in bars for p in bar.parts}
+    buffer = io.BytesIO()
+    bars_to_midi(bars).write(buffer)
+    back = pretty_midi.PrettyMIDI(io.BytesIO(buffer.getvalue()))
+    assert {(i.name, i.program, i.is_drum) for i in back.instruments} == played
+    assert [i.is_drum for i in back.instruments].count(True) == 1  # read back from channel 10
+    assert INSTRUMENTS["cello"][0] in {i.program for i in back.instruments}  # strings for sad
 
 
 def test_nothing_played_cannot_be_written():
