@@ -77,7 +77,7 @@ def test_a_light_reading_is_one_pass_and_the_passes_average_to_the_full_reading(
     full = ExpressionCNN()
     stream = ExpressionCNN(views_per_call=2)
     rng = np.random.default_rng(11)
-    faces = rng.integers(0, 256, (60, 48, 48), dtype=np.uint8)
+    faces = rng.integers(0, 256, (240, 48, 48), dtype=np.uint8)
     chosen = {int(face.sum(dtype=np.int64)) % len(full.passes) for face in faces}
     assert chosen == set(range(len(full.passes)))  # consecutive frames spread over every pass
     face = faces[:1]
