@@ -5,6 +5,10 @@
     python -m ml.emotion.train --export-only --checkpoints /tmp/echoes-emotion
     python -m ml.emotion.train --export-only --add-member --checkpoints /tmp/other-run
 
+Where ml/weights/ ships an ensemble, a run must say what it is for before it starts:
+`--add-member` (one more network) or `--replace-ensemble` (this run alone); nobody loses
+the shipped networks to a forgotten flag after two hours of training.
+
 Every epoch writes `last.keras` (weights, optimiser and schedule state) and `state.json`
 into the checkpoint folder, so a killed run continues where it stopped. The best epoch by
 validation macro recall is kept as `best.weights.h5`. Export fits a softmax temperature
@@ -279,12 +283,15 @@ def _write_info(out: Path, *, temperature: float, views: Sequence[str], members:
 def export(
     *, data: Path, folder: Path, out: Path = WEIGHTS_DIR, views: Sequence[str] = SHIPPED_VIEWS
 ) -> dict:
-    """Fit the temperature on validation and write the TFLite model and its description."""
+    """Fit the temperature on validation and write the TFLite model and its description
+    (this run alone: the files of an ensemble shipped before are removed)."""
     model = _best_model(folder)
     _, val_faces = split(load_faces(data))
     logits = predict_logits(model, val_faces.images, views=check_views(views))
     temperature = fit_temperature(logits, val_faces.labels)
     out.mkdir(parents=True, exist_ok=True)
+    for former in out.glob("expression_cnn_*.tflite"):
+        former.unlink()
     (out / TFLITE_NAME).write_bytes(_tflite_bytes(model))
     info = _write_info(out, temperature=temperature, views=views, members=[_run_facts(folder, TFLITE_NAME)])
     print(f"exported {out / TFLITE_NAME} (temperature {temperature:.3f})", flush=True)
@@ -318,6 +325,13 @@ def add_member(*, data: Path, folder: Path, out: Path = WEIGHTS_DIR) -> dict:
         flush=True,
     )
     return _write_info(out, temperature=temperature, views=views, members=members)
+
+
+def shipped_member_count(out: Path = WEIGHTS_DIR) -> int:
+    """How many networks ml/weights/ ships (0: none yet)."""
+    if not (out / INFO_NAME).exists():
+        return 0
+    return len(json.loads((out / INFO_NAME).read_text()).get("members") or [TFLITE_NAME])
 
 
 def native_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
@@ -356,9 +370,22 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="resume, then finish in N epochs with the learning rate falling to ~0",
     )
+    parser.add_argument(
+        "--replace-ensemble",
+        action="store_true",
+        help="ship this run alone where ml/weights/ holds an ensemble (its other members are dropped)",
+    )
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.batch < 1:
         parser.error("--epochs and --batch must be at least 1")
+    shipped = shipped_member_count()
+    if args.add_member and args.replace_ensemble:
+        parser.error("--add-member and --replace-ensemble exclude each other")
+    if shipped > 1 and not (args.add_member or args.replace_ensemble):
+        parser.error(
+            f"{WEIGHTS_DIR} ships an ensemble of {shipped} networks: pass --add-member to add this "
+            "run to it, or --replace-ensemble to ship this run alone"
+        )
     import tensorflow as tf
 
     if args.threads:

@@ -146,3 +146,29 @@ def test_bfloat16_is_native_only_on_cpus_that_say_so(tmp_path):
     assert not native_bfloat16(avx2)
     assert native_bfloat16(amx)
     assert native_bfloat16(tmp_path / "missing")  # unknown: no warning
+
+
+def test_training_refuses_to_start_without_saying_what_happens_to_a_shipped_ensemble(capsys):
+    from ml.emotion.train import main, shipped_member_count
+
+    assert shipped_member_count() > 1  # the repository ships an ensemble
+    with pytest.raises(SystemExit) as refused:
+        main(["--epochs", "1", "--checkpoints", "/nonexistent/run"])
+    assert refused.value.code == 2
+    message = capsys.readouterr().err
+    assert "--add-member" in message and "--replace-ensemble" in message
+    with pytest.raises(SystemExit):
+        main(["--add-member", "--replace-ensemble", "--export-only"])
+    assert "exclude each other" in capsys.readouterr().err
+
+
+def test_the_shipped_member_count_reads_the_description(tmp_path):
+    import json
+
+    from ml.emotion.train import INFO_NAME, shipped_member_count
+
+    assert shipped_member_count(tmp_path) == 0
+    (tmp_path / INFO_NAME).write_text(json.dumps({"temperature": 1.0}))
+    assert shipped_member_count(tmp_path) == 1
+    (tmp_path / INFO_NAME).write_text(json.dumps({"members": [{"file": "a"}, {"file": "b"}]}))
+    assert shipped_member_count(tmp_path) == 2
