@@ -4,7 +4,7 @@ The critic sees the tracks (pitch one-hot/probabilities + onset) and the chords;
 gradient penalty is taken on interpolates of both. The generator adds the condition
 losses of `ml.music.phrase_model.phrase_losses` (mode under both key finders, density,
 cadence) and the harmony loss of `harmony_loss` (bass on the tonic, harmonic rhythm,
-voices sounding, parallels matched to the real window whose condition it borrowed) to
+voices sounding, parallels, melodic steps matched to the real window whose condition it borrowed) to
 its Wasserstein loss. A new run can start its generator from exported weights
 (`init_weights`) with a fresh critic that first trains alone for `critic_warmup` steps.
 """
@@ -36,6 +36,7 @@ class PhraseTrainer(Trainer):
         "chord_changes",
         "voices_sounding",
         "parallels",
+        "melody_steps",
     )
     STYLE_COLUMN = 3
 
@@ -49,7 +50,7 @@ class PhraseTrainer(Trainer):
 
         self.harmony = np.stack(
             [harmony_stats_np(t, c) for t, c in zip(data["train_tokens"], data["train_chords"], strict=True)]
-        ).reshape(-1, 4)
+        ).reshape(-1, len(HARMONY_KEYS))
 
     def build_networks(self):
         from ml.music.phrase_model import build_phrase_critic, build_phrase_generator

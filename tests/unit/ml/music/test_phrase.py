@@ -185,14 +185,15 @@ def test_harmony_statistics_of_a_hand_made_window_in_numpy_and_in_the_generator_
 
     c, g, e, f, a = (p - PITCH_LOW for p in (48, 55, 64, 53, 57))
     tokens = np.full((N_TRACKS, PHRASE_STEPS), REST, dtype=np.int8)
-    tokens[0, :2] = [g + 12, a + 12]  # melody G4 -> A4 over the bass C3 -> D3: parallel fifths
+    tokens[0, :3] = [g + 12, a + 12, e + 24]  # melody G4 -> A4 over the bass C3 -> D3: parallel
+    # fifths; then a leap of a fifth to E5: one of the melody's two moves is a step
     tokens[3, :2] = [c, c + 2]
     tokens[3, 2:] = c  # then a drone on C
     tokens[1, :] = e + 12
-    tokens[2, :] = f  # alto and tenor hold E4 and F3: all four voices sound at steps 0 and 1
+    tokens[2, :] = f  # alto and tenor hold E4 and F3: all four voices sound at steps 0-2
     chords = np.zeros(N_CHORD_SLOTS, dtype=np.int8)
     chords[8:] = 7  # one change, C major -> G major
-    expected = [(PHRASE_STEPS - 1) / PHRASE_STEPS, 1 / (N_CHORD_SLOTS - 1), 2 / PHRASE_STEPS, 1.0]
+    expected = [(PHRASE_STEPS - 1) / PHRASE_STEPS, 1 / (N_CHORD_SLOTS - 1), 3 / PHRASE_STEPS, 1.0, 0.5]
     np.testing.assert_allclose(harmony_stats_np(tokens, chords), expected, rtol=1e-6)
     p = tf.one_hot(tokens[None].astype(np.int32), N_TOKENS)
     ch = tf.one_hot(chords[None].astype(np.int32), N_CHORDS)
