@@ -210,16 +210,26 @@ def phrase_losses(fake, cond, real_density):
 # all voices sounding, parallel fifths/octaves (two voices a perfect fifth or octave
 # apart, mod 12, both moving to the same interval at the next step), and the share of the
 # melody's moves (one sounding pitch to another at the next eighth) that are steps of at
-# most a whole tone: a chorale melody moves by step 86 % of the time, the network's 68 %.
+# most a whole tone (a chorale melody moves by step 86 % of the time, the network's 68 %),
+# and the rhythm echo: the share of eighths of bars 5-8 where the melody attacks exactly
+# when it did four bars earlier (the answer of a phrase takes up its antecedent's rhythm).
 # The generator is asked to match the real window whose condition it borrowed (like the
 # density).
-HARMONY_KEYS = ("bass_tonic", "chord_changes", "voices_sounding", "parallels", "melody_steps")
+HARMONY_KEYS = (
+    "bass_tonic",
+    "chord_changes",
+    "voices_sounding",
+    "parallels",
+    "melody_steps",
+    "rhythm_echo",
+)
 PERFECT = (0, 7)
 MAX_STEP = 2  # semitones: a whole tone
 
 
-def harmony_stats_np(tokens: np.ndarray, chords: np.ndarray) -> np.ndarray:
-    """(len(HARMONY_KEYS),) harmony statistics of one real window: tokens (tracks, T), chords (slots,)."""
+def harmony_stats_np(tokens: np.ndarray, chords: np.ndarray, onsets: np.ndarray) -> np.ndarray:
+    """(len(HARMONY_KEYS),) harmony statistics of one real window: tokens and onsets
+    (tracks, T), chords (slots,)."""
     from ml.music.config import REST
 
     tokens = np.asarray(tokens).astype(int)
@@ -242,11 +252,22 @@ def harmony_stats_np(tokens: np.ndarray, chords: np.ndarray) -> np.ndarray:
     moves = sounding[0, :-1] & sounding[0, 1:] & (melody[1:] != melody[:-1])
     steps = moves & (np.abs(np.diff(melody)) <= MAX_STEP)
     melody_steps = float(steps.sum() / moves.sum()) if moves.any() else 0.0
-    return np.array([bass_tonic, changes, voices, float(parallels), melody_steps], dtype=np.float32)
+    before = np.concatenate([[REST], melody[:-1]])
+    attack = sounding[0] & ((np.asarray(onsets[0]) > 0.5) | (melody != before))
+    return np.array(
+        [bass_tonic, changes, voices, float(parallels), melody_steps, _rhythm_echo_np(attack)],
+        dtype=np.float32,
+    )
 
 
-def harmony_stats(p, chords):
-    """(B, len(HARMONY_KEYS)) the same statistics of generated (hard, straight-through) tracks and chords."""
+def _rhythm_echo_np(attack: np.ndarray) -> float:
+    half = len(attack) // 2
+    return float(np.mean(attack[half:] == attack[:half]))
+
+
+def harmony_stats(p, o, chords):
+    """(B, len(HARMONY_KEYS)) the same statistics of generated (hard, straight-through)
+    tracks, onsets and chords."""
     import tensorflow as tf
 
     chroma = tf.matmul(p, chroma_matrix())  # (B, K, T, 12), a rest is all zeros
@@ -272,7 +293,12 @@ def harmony_stats(p, chords):
     melody_moves = tf.reduce_sum(moved[:, 0], axis=1)
     step_pairs = tf.einsum("bta,ac,btc->bt", pitch[:, 0, :-1], _step_matrix(), pitch[:, 0, 1:])
     melody_steps = tf.reduce_sum(step_pairs, axis=1) / (melody_moves + 1e-6)
-    return tf.stack([bass_tonic, changes, voices, parallels, melody_steps], axis=1)
+    attack = attacks(p, o)[:, 0]  # (B, T)
+    half = PHRASE_STEPS // 2
+    # agreement of two 0/1 attack indicators, written so that it has a gradient
+    echo = 1.0 - tf.square(attack[:, half:] - attack[:, :half])
+    rhythm_echo = tf.reduce_mean(echo, axis=1)
+    return tf.stack([bass_tonic, changes, voices, parallels, melody_steps, rhythm_echo], axis=1)
 
 
 def _step_matrix() -> np.ndarray:
@@ -282,13 +308,13 @@ def _step_matrix() -> np.ndarray:
 
 
 # Scale of each statistic's error in the loss (parallels are counts per phrase).
-HARMONY_SCALE = np.array([0.25, 0.25, 0.25, 4.0, 0.25], dtype=np.float32)
+HARMONY_SCALE = np.array([0.25, 0.25, 0.25, 4.0, 0.25, 0.25], dtype=np.float32)
 
 
 def harmony_loss(fake, fake_chords, real_stats):
     """Mean squared error (scaled) between the generated and the borrowed real statistics."""
     import tensorflow as tf
 
-    p, _ = hard(fake)
-    stats = harmony_stats(p, fake_chords)
+    p, o = hard(fake)
+    stats = harmony_stats(p, o, fake_chords)
     return tf.reduce_mean(tf.square((stats - real_stats) / HARMONY_SCALE)), stats

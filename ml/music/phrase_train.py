@@ -4,8 +4,8 @@ The critic sees the tracks (pitch one-hot/probabilities + onset) and the chords;
 gradient penalty is taken on interpolates of both. The generator adds the condition
 losses of `ml.music.phrase_model.phrase_losses` (mode under both key finders, density,
 cadence) and the harmony loss of `harmony_loss` (bass on the tonic, harmonic rhythm,
-voices sounding, parallels, melodic steps matched to the real window whose condition it borrowed) to
-its Wasserstein loss. A new run can start its generator from exported weights
+voices sounding, parallels, melodic steps and rhythm echo matched to the real window whose
+condition it borrowed) to its Wasserstein loss. A new run can start its generator from exported weights
 (`init_weights`) with a fresh critic that first trains alone for `critic_warmup` steps.
 """
 
@@ -37,6 +37,7 @@ class PhraseTrainer(Trainer):
         "voices_sounding",
         "parallels",
         "melody_steps",
+        "rhythm_echo",
     )
     STYLE_COLUMN = 3
 
@@ -48,9 +49,9 @@ class PhraseTrainer(Trainer):
         self.density = data["train_density"].astype(np.float32)
         from ml.music.phrase_model import harmony_stats_np
 
-        self.harmony = np.stack(
-            [harmony_stats_np(t, c) for t, c in zip(data["train_tokens"], data["train_chords"], strict=True)]
-        ).reshape(-1, len(HARMONY_KEYS))
+        windows = zip(data["train_tokens"], data["train_chords"], data["train_onsets"], strict=True)
+        stats = [harmony_stats_np(t, c, o) for t, c, o in windows]
+        self.harmony = np.stack(stats).reshape(-1, len(HARMONY_KEYS))
 
     def build_networks(self):
         from ml.music.phrase_model import build_phrase_critic, build_phrase_generator

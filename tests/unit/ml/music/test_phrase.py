@@ -193,8 +193,21 @@ def test_harmony_statistics_of_a_hand_made_window_in_numpy_and_in_the_generator_
     tokens[2, :] = f  # alto and tenor hold E4 and F3: all four voices sound at steps 0-2
     chords = np.zeros(N_CHORD_SLOTS, dtype=np.int8)
     chords[8:] = 7  # one change, C major -> G major
-    expected = [(PHRASE_STEPS - 1) / PHRASE_STEPS, 1 / (N_CHORD_SLOTS - 1), 3 / PHRASE_STEPS, 1.0, 0.5]
-    np.testing.assert_allclose(harmony_stats_np(tokens, chords), expected, rtol=1e-6)
+    onsets = np.zeros((N_TRACKS, PHRASE_STEPS), dtype=np.float32)
+    # The melody attacks at steps 0-2 (each a new pitch), then G5 at step 34, struck again
+    # at 35; four bars on, the attacks at 34 and 35 against 2 and 3: 0, 1 and 3 differ.
+    tokens[0, 34:36] = g + 12
+    onsets[0, [34, 35]] = 1.0
+    half = PHRASE_STEPS // 2
+    expected = [
+        (PHRASE_STEPS - 1) / PHRASE_STEPS,
+        1 / (N_CHORD_SLOTS - 1),
+        5 / PHRASE_STEPS,
+        1.0,
+        0.5,
+        (half - 3) / half,
+    ]
+    np.testing.assert_allclose(harmony_stats_np(tokens, chords, onsets), expected, rtol=1e-6)
     p = tf.one_hot(tokens[None].astype(np.int32), N_TOKENS)
     ch = tf.one_hot(chords[None].astype(np.int32), N_CHORDS)
-    np.testing.assert_allclose(harmony_stats(p, ch).numpy()[0], expected, rtol=1e-5)
+    np.testing.assert_allclose(harmony_stats(p, onsets[None, ..., None], ch).numpy()[0], expected, rtol=1e-5)
