@@ -171,6 +171,8 @@ FACT_LABELS = {
     "parallels_per_8_bars": ("parallel fifths/octaves per 8 bars", "n"),
     "all_voices_sounding": ("steps with all four voices sounding (a re-attack's breath sounds)", "%"),
     "all_voices_sounding_strict": ("steps with all four voices sounding (every silent 16th counts)", "%"),
+    "voices_out_of_order": ("sounding steps with a lower voice above the voice over it", "%."),
+    "spacing_faults": ("4-voice sonorities spread too wide (S-A or A-T > octave, T-B > 12th)", "%."),
     "mgeval_mean_oa": ("mgeval mean OA vs real half A", "n"),
     # the mean's parts: which feature pulls it down
     **{f"mgeval_oa_{name}": (f"- mgeval OA: {name.replace('_', ' ')}", "n") for name in MGEVAL_FEATURES},
@@ -179,6 +181,16 @@ FACT_LABELS = {
     "arousal_density": ("arousal -> density vs the style's data median", "%"),
     "copied_2_bars": ("pieces with a 2-bar span copied from training", "%"),
 }
+
+
+def _cell(value: float, unit: str) -> str:
+    """A table cell: "%" a whole percentage, "%." one with a decimal (rare faults), else
+    a number."""
+    if unit == "%":
+        return f"{value:.0%}"
+    if unit == "%.":
+        return f"{value:.1%}"
+    return f"{value:.2f}"
 
 
 def listener_markdown(results: dict) -> str:
@@ -202,7 +214,7 @@ def listener_markdown(results: dict) -> str:
                 if value is None or not np.isfinite(value):
                     cells.append("-")
                 else:
-                    cells.append(f"{value:.0%}" if unit == "%" else f"{value:.2f}")
+                    cells.append(_cell(value, unit))
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)

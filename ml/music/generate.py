@@ -84,12 +84,20 @@ DEFAULT_CANDIDATES = 8
 # Arrangement steps (ml.music.arrangement) applied as shipped, per style, chosen by the
 # listener facts (docs/music-eval.md): the chorale consequent answers the antecedent's
 # rhythm, chorale voices follow the network's own chords, keep sounding, move by step
-# instead of striking a note again off the beat, then avoid parallels (last: filled
-# rests and passing tones make new pairs of attacks);
+# instead of striking a note again off the beat, sit in order under the melody and
+# close to each other (alto, tenor, bass moved by octaves), then avoid parallels (last:
+# filled rests, passing tones and octave moves make new pairs of attacks);
 # folk is accompanied by the rule its training accompaniment came from.
 STYLE_ARRANGEMENT: dict[str, tuple[str, ...]] = {
-    "chorale": ("answer_rhythm", "follow_chords", "fill_rests", "smooth_repeats", "avoid_parallels"),
-    "renaissance": ("follow_chords", "fill_rests", "avoid_parallels"),
+    "chorale": (
+        "answer_rhythm",
+        "follow_chords",
+        "fill_rests",
+        "smooth_repeats",
+        "order_voices",
+        "avoid_parallels",
+    ),
+    "renaissance": ("follow_chords", "fill_rests", "order_voices", "avoid_parallels"),
     "folk": ("reharmonise",),
 }
 

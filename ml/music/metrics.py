@@ -490,6 +490,42 @@ def parallel_perfects(pitches: np.ndarray) -> int:
     return count
 
 
+# The widest gap a listener hears as one chord between adjacent voices (semitones): an
+# octave between soprano and alto and between alto and tenor, a twelfth between tenor
+# and bass (the spacing rule of four-part writing, which Bach's chorales keep).
+SPACING_LIMITS = (12, 12, 19)
+
+
+def voice_crossing_share(pitches: np.ndarray) -> float:
+    """Share of the sounding steps at which a lower voice sounds above the voice over it.
+
+    Adjacent voices only (soprano under alto, alto under tenor, tenor under bass), at
+    steps where both of a pair sound; a unison is in order. A listener then hears the
+    inner voice as the tune (or the bass as an inner voice). nan when no adjacent pair
+    ever sounds together.
+    """
+    pitches = np.asarray(pitches)
+    upper, lower = pitches[:-1], pitches[1:]
+    both = (upper >= 0) & (lower >= 0)
+    crossed = (both & (lower > upper)).any(axis=0)
+    counted = both.any(axis=0)
+    return float(crossed[counted].mean()) if counted.any() else float("nan")
+
+
+def spacing_fault_share(pitches: np.ndarray, limits: tuple[int, ...] = SPACING_LIMITS) -> float:
+    """Share of the sonorities of all voices with adjacent voices spread too far apart.
+
+    At every attack where every voice sounds, a fault when soprano-alto or alto-tenor are
+    more than an octave apart, or tenor-bass more than a twelfth (`SPACING_LIMITS`); the
+    chord then falls apart into a high and a low group. nan without such a sonority.
+    """
+    chords = sonorities(pitches, min_voices=len(pitches))
+    if not chords:
+        return float("nan")
+    gaps = -np.diff(np.asarray(chords), axis=1)
+    return float((gaps > np.asarray(limits[: gaps.shape[1]])).any(axis=1).mean())
+
+
 def sounding_through_breaths(pitches: np.ndarray) -> np.ndarray:
     """(tracks, steps) bool: the voice sounds, or takes a one-sixteenth breath between two of
     its notes of the same pitch.
@@ -561,6 +597,8 @@ LISTENER_FACTS: dict[str, Callable[[np.ndarray], float]] = {
     "parallels_per_8_bars": lambda p: parallel_perfects(p) * 8 * STEPS_PER_BAR / max(p.shape[1], 1),
     "all_voices_sounding": all_voices_sounding_share,
     "all_voices_sounding_strict": lambda p: all_voices_sounding_share(p, breaths_sound=False),
+    "voices_out_of_order": voice_crossing_share,
+    "spacing_faults": spacing_fault_share,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ml.music.arrangement import avoid_parallels, fill_rests, follow_chords, grid_notes, reharmonise
 from ml.music.config import PITCH_LOW, REST
@@ -294,3 +295,80 @@ def test_smooth_repeats_holds_a_note_whose_passing_tone_would_move_in_octaves_wi
     out, ons = smooth_repeats(tokens, onsets)
     assert out[1, 1] + PITCH_LOW == 67 and ons[1, 1] == 0  # held; F#4 (out of the scale) is no option
     assert parallel_perfects(_pitches16(out, ons)) <= parallel_perfects(_pitches16(tokens, onsets))
+
+
+def _voices(*rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Eighth-grid voices from MIDI pitches per step, a note attacked wherever the pitch changes."""
+    tokens = np.array([_i(*row) for row in rows], dtype=np.int8)
+    onsets = np.ones_like(tokens)
+    onsets[:, 1:] = tokens[:, 1:] != tokens[:, :-1]
+    return tokens, onsets
+
+
+ALTO_OVER_THE_MELODY = (
+    [72, 72, 71, 71, 69, 69, 67, 67],  # C5 B4 A4 G4
+    [67, 67, 67, 67, 76, 76, 74, 74],  # G4, then E5 D5 over the melody
+    [60, 60, 60, 60, 60, 60, 59, 59],
+    [48, 48, 48, 48, 53, 53, 55, 55],
+)
+TENOR_FAR_UNDER_THE_ALTO = (
+    [76, 76, 77, 77, 79, 79, 77, 77],
+    [72, 72, 72, 72, 71, 71, 72, 72],
+    [48, 48, 48, 48, 50, 50, 48, 48],  # C3 D3 C3: two octaves under the alto's C5
+    [48, 48, 48, 48, 43, 43, 48, 48],
+)
+
+
+@pytest.mark.parametrize(
+    ("rows", "voice", "expected", "fault"),
+    [
+        # the alto goes down to E4 D4, a step from its G4, under the melody
+        (ALTO_OVER_THE_MELODY, 1, [67, 67, 67, 67, 64, 64, 62, 62], "voice_crossing_share"),
+        # the tenor comes up an octave, within an octave of the alto
+        (TENOR_FAR_UNDER_THE_ALTO, 2, [60, 60, 60, 60, 62, 62, 60, 60], "spacing_fault_share"),
+    ],
+)
+def test_order_voices_moves_the_faulty_voice_by_an_octave_and_nothing_else(rows, voice, expected, fault):
+    from ml.music import metrics
+    from ml.music.arrangement import order_voices
+
+    tokens, onsets = _voices(*rows)
+    out, _ = order_voices(tokens, onsets)
+    share = getattr(metrics, fault)
+    assert share(_pitches16(tokens, onsets)) > 0 and share(_pitches16(out, onsets)) == 0
+    assert (out[voice] + PITCH_LOW).tolist() == expected
+    others = [k for k in range(4) if k != voice]
+    assert np.array_equal(out[others], tokens[others])
+
+
+def test_voices_in_order_and_close_together_are_left_as_they_are():
+    from ml.music.arrangement import order_voices
+
+    tokens, onsets = _voices(
+        [72, 72, 74, 74, 76, 76, 72, 72],
+        [67, 67, 67, 67, 67, 67, 64, 64],
+        [64, 64, 59, 59, 60, 60, 55, 55],
+        [48, 48, 43, 43, 48, 48, 36, 36],  # a leap down to C2: an octave under, still in range
+    )
+    onsets[1, 2] = 1  # the alto's G struck again
+    out, ons = order_voices(tokens, onsets)
+    assert np.array_equal(out, tokens) and np.array_equal(ons, onsets)
+
+
+def test_an_octave_move_that_would_make_parallel_octaves_is_not_taken():
+    from ml.music.arrangement import order_voices
+
+    tokens, onsets = _voices(
+        [76, 76, 76, 76],
+        [67, 67, 57, 57],  # G4 down to A3, a twelfth under the melody's E5
+        [55, 55, 57, 57],  # G3 up to A3: an octave (unison) reached by contrary motion
+        [48, 48, 41, 41],
+    )
+    out, ons = order_voices(tokens, onsets)
+    # A4 would close the gap but move in octaves with the tenor (G4-A4 over G3-A3)
+    assert np.array_equal(out, tokens)
+    assert parallel_perfects(_pitches16(out, ons)) == parallel_perfects(_pitches16(tokens, onsets)) == 0
+    tokens[2] = _i(55, 55, 52, 52)  # the tenor goes down to E3 instead: now the alto may go up
+    out, ons = order_voices(tokens, onsets)
+    assert (out[1] + PITCH_LOW).tolist() == [67, 67, 69, 69]
+    assert parallel_perfects(_pitches16(out, ons)) == 0

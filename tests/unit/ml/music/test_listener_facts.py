@@ -20,8 +20,10 @@ from ml.music.metrics import (
     music21_mode,
     parallel_perfects,
     rhythm_reuse,
+    spacing_fault_share,
     stepwise_share,
     triadic_share,
+    voice_crossing_share,
 )
 from ml.music.theory import find_key, find_key_aarden
 
@@ -206,3 +208,45 @@ def test_a_tonic_drone_against_a_bass_that_moves_with_the_chords():
     notes(moving[1], (0, 8, 48), (8, 8, 53), (16, 8, 55), (24, 8, 48))  # C F G C: I IV V I
     assert bass_on_tonic_share(drone) == 1.0 and bass_moves_per_bar(drone) == 0.0
     assert bass_on_tonic_share(moving) == 0.5 and bass_moves_per_bar(moving) == 1.5
+
+
+def test_a_melody_that_dips_under_the_alto_is_out_of_order_for_those_steps():
+    p = silence(4, 1)
+    notes(p[0], (0, 8, 72), (8, 8, 62))  # C, then down to D under the alto's G
+    notes(p[1], (0, 16, 67))
+    notes(p[2], (0, 16, 64))
+    notes(p[3], (0, 16, 48))
+    assert voice_crossing_share(p) == 0.5
+    p[0, 8:] = 67  # a unison with the alto is in order
+    assert voice_crossing_share(p) == 0.0
+
+
+def test_only_steps_where_a_pair_sounds_count_for_the_order():
+    p = silence(4, 1)
+    notes(p[0], (0, 4, 72))  # the melody rests from step 4: the tenor over the alto counts alone
+    notes(p[1], (0, 16, 60))
+    notes(p[2], (0, 4, 55), (4, 12, 64))
+    notes(p[3], (0, 16, 48))
+    assert voice_crossing_share(p) == 0.75
+    assert np.isnan(voice_crossing_share(silence(4, 1)))
+
+
+def test_a_chord_spread_over_an_octave_between_upper_voices_is_a_spacing_fault():
+    p = silence(4, 1)
+    notes(p[0], (0, 4, 72), (4, 4, 76), (8, 4, 79), (12, 4, 72))
+    notes(p[1], (0, 16, 60))  # C4: an octave under C5 (close enough), a tenth under E5, G5
+    notes(p[2], (0, 16, 55))
+    notes(p[3], (0, 8, 36), (8, 8, 43))  # C2 a twelfth (19) under G3: still close enough
+    # 72/60/55/36 fine, 76/60 (S-A 16) a fault, 79/60 (19) a fault, 72/60/55/43 fine
+    assert spacing_fault_share(p) == 0.5
+    p[3, :8] = 35  # B1: a twentieth under the tenor
+    assert spacing_fault_share(p) == 0.75
+
+
+def test_spacing_counts_only_chords_of_all_four_voices():
+    p = silence(4, 1)
+    notes(p[0], (0, 16, 84))
+    notes(p[1], (0, 8, 60))  # two octaves under the melody, but the tenor is silent then
+    notes(p[2], (8, 8, 55))
+    notes(p[3], (0, 16, 48))
+    assert np.isnan(spacing_fault_share(p))
