@@ -3,7 +3,8 @@
 An arrangement never writes new melody: every pitched note it plays is a note of one of
 the piece's four voices (melody, alto, tenor, bass) at that moment, possibly doubled an
 octave away, re-attacked in a rhythm (arpeggio, stabs, a walking pulse) or moved by
-octaves into the instrument's range. Drums (General MIDI channel 10) are the one thing
+octaves into the instrument's range (the parts together where they can, so that the
+chord keeps its written voicing: `ml.music.part_octaves`). Drums (General MIDI channel 10) are the one thing
 added, and they carry no pitch.
 
 - ``piano``: right hand the melody; left hand the lower voices, arpeggiated in eighths
@@ -34,6 +35,7 @@ import numpy as np
 from ml.mood import Mood
 from ml.music.config import STEPS_PER_BAR
 from ml.music.metrics import notes_of
+from ml.music.part_octaves import fitted_pitches, folded_into_range, range_shift
 
 HALF_BAR = STEPS_PER_BAR // 2
 QUARTER = STEPS_PER_BAR // 4
@@ -138,25 +140,15 @@ def stabs(pitches: np.ndarray, voices: tuple[int, ...], every: int, length: int)
 
 
 def fit_range(notes: list[PartNote], low: int, high: int) -> list[PartNote]:
-    """The part moved by whole octaves to sit in the instrument's range (its mean in the
-    middle of what fits), then any note still outside folded in by octaves."""
+    """One part alone moved by whole octaves into the instrument's range (`range_shift`),
+    then any note still outside folded in by octaves. `arrange_parts` moves the parts
+    together (`ml.music.part_octaves.fitted_pitches`) and uses this rule only for a part
+    no octave fits."""
     if not notes:
         return notes
     pitches = np.array([n.pitch for n in notes])
-    shift = 0
-    while pitches.min() + shift < low and pitches.max() + shift + 12 <= high:
-        shift += 12
-    while pitches.max() + shift > high and pitches.min() + shift - 12 >= low:
-        shift -= 12
-    out = []
-    for n in notes:
-        p = n.pitch + shift
-        while p < low:
-            p += 12
-        while p > high:
-            p -= 12
-        out.append(PartNote(n.start, n.end, p, n.voice))
-    return out
+    fitted = folded_into_range(pitches + range_shift(pitches, low, high), low, high)
+    return [PartNote(n.start, n.end, int(p), n.voice) for n, p in zip(notes, fitted, strict=True)]
 
 
 # --- drums -------------------------------------------------------------------------------
@@ -293,14 +285,19 @@ def arrangement_for_mood(mood: Mood) -> str:
 def arrange_parts(
     pitches: np.ndarray, mood: Mood, arrangement: str, form=None, *, whole: bool = True
 ) -> list[Part]:
-    """The arrangement's parts for the piece's voices, each in its instrument's range.
+    """The arrangement's parts for the piece's voices, each in its instrument's range,
+    moved by octaves so that the sounding voices keep the written voicing
+    (`ml.music.part_octaves`).
 
     `whole=False`: the pitches are a passage of music that goes on (a live phrase), so
     the drums do not end it (see `drum_notes`)."""
     parts = ARRANGEMENT_BUILDERS[arrangement](pitches, mood, form, whole)
-    for part in parts:
+    # octave moves for range keep the written voicing (the parts move together)
+    for part, fitted in zip(parts, fitted_pitches(parts, pitches.shape[1]), strict=True):
         if not part.is_drum:
-            part.notes = fit_range(part.notes, *part.range)
+            part.notes = [
+                PartNote(n.start, n.end, int(p), n.voice) for n, p in zip(part.notes, fitted, strict=True)
+            ]
     return parts
 
 

@@ -5,8 +5,9 @@ happy tune as brighter when it sits higher. The whole piece (all voices, so the 
 is untouched) is moved by up to a tritone towards the melody register of the mood:
 a mean melody pitch of MIDI 66 for a neutral mood, +4 semitones per unit of valence
 and +2 per unit of arousal (happy 69.5, excited 69.4, calm 67, sad 62.5). Moving the
-piece moves its key, so the key name moves with it. Each instrument then keeps the
-melody within its range by octaves (`ml.music.instrumentation.fit_range`).
+piece moves its key, so the key name moves with it. The instruments then keep the
+parts within their ranges by octaves, moving them together so that the sounding chord
+keeps the written voicing (`ml.music.part_octaves`).
 """
 
 from __future__ import annotations
