@@ -50,6 +50,7 @@ from bisect import bisect_left
 import numpy as np
 
 from ml.music.config import N_PITCHES, PITCH_LOW, REST
+from ml.music.metrics import SPACING_LIMITS
 from ml.music.phrase import GRID_PER_BAR, GRID_PER_QUARTER, HALF_BAR, NO_CHORD, chord_pcs, rasterise
 
 BASS_RANGE = (33 - PITCH_LOW, 57 - PITCH_LOW)  # A1..A3: where a chorale bass moves
@@ -517,8 +518,9 @@ VOICE_RANGES = {
     2: (48 - PITCH_LOW, 70 - PITCH_LOW),
     3: (36 - PITCH_LOW, 64 - PITCH_LOW),
 }
-# The widest gap to the voice above before a chord falls apart (ml.music.metrics.SPACING_LIMITS).
-GAP_ABOVE = {1: 12, 2: 12, 3: 19}
+# The widest gap from voice k to the voice above before a chord falls apart: the
+# spacing rule the listener fact measures.
+GAP_ABOVE = {k + 1: limit for k, limit in enumerate(SPACING_LIMITS)}
 # Costs of `order_voices`, per eighth step: a voice above the one over it (or under the
 # one below) is what a listener hears first; a too wide gap next; each semitone a move
 # adds to the voice's leap from its previous note is the smoothness (the network's own

@@ -32,12 +32,7 @@ class PhraseTrainer(Trainer):
         "density_loss",
         "cadence_loss",
         "harmony_loss",
-        "bass_tonic",
-        "chord_changes",
-        "voices_sounding",
-        "parallels",
-        "melody_steps",
-        "rhythm_echo",
+        *HARMONY_KEYS,
     )
     STYLE_COLUMN = 3
 
