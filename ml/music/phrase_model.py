@@ -212,7 +212,10 @@ def phrase_losses(fake, cond, real_density):
 # melody's moves (one sounding pitch to another at the next eighth) that are steps of at
 # most a whole tone (a chorale melody moves by step 86 % of the time, the network's 68 %),
 # and the rhythm echo: the share of eighths of bars 5-8 where the melody attacks exactly
-# when it did four bars earlier (the answer of a phrase takes up its antecedent's rhythm).
+# when it did four bars earlier (the answer of a phrase takes up its antecedent's rhythm),
+# and the triad fit: over the steps where a voice attacks with 3+ voices sounding (the
+# sonorities of metrics.triadic_share), the mean share of the sounding voices that fit the
+# sonority's best major/minor triad (graded, so that one wrong voice has a gradient).
 # The generator is asked to match the real window whose condition it borrowed (like the
 # density).
 HARMONY_KEYS = (
@@ -222,6 +225,7 @@ HARMONY_KEYS = (
     "parallels",
     "melody_steps",
     "rhythm_echo",
+    "triads",
 )
 PERFECT = (0, 7)
 MAX_STEP = 2  # semitones: a whole tone
@@ -252,12 +256,29 @@ def harmony_stats_np(tokens: np.ndarray, chords: np.ndarray, onsets: np.ndarray)
     moves = sounding[0, :-1] & sounding[0, 1:] & (melody[1:] != melody[:-1])
     steps = moves & (np.abs(np.diff(melody)) <= MAX_STEP)
     melody_steps = float(steps.sum() / moves.sum()) if moves.any() else 0.0
-    before = np.concatenate([[REST], melody[:-1]])
-    attack = sounding[0] & ((np.asarray(onsets[0]) > 0.5) | (melody != before))
+    before = np.concatenate([np.full((n, 1), REST), tokens[:, :-1]], axis=1)
+    attack = sounding & ((np.asarray(onsets) > 0.5) | (tokens != before))
     return np.array(
-        [bass_tonic, changes, voices, float(parallels), melody_steps, _rhythm_echo_np(attack)],
+        [
+            bass_tonic,
+            changes,
+            voices,
+            float(parallels),
+            melody_steps,
+            _rhythm_echo_np(attack[0]),
+            _triads_np(pcs, attack),
+        ],
         dtype=np.float32,
     )
+
+
+def _triads_np(pcs: np.ndarray, attack: np.ndarray) -> float:
+    classes = np.stack([(pcs == k).sum(axis=0) for k in range(12)], axis=1)  # (T, 12)
+    counted = attack.any(axis=0) & (classes.sum(axis=1) >= 3)
+    if not counted.any():
+        return 0.0
+    fit = (classes @ _TRIAD_MASKS).max(axis=1) / np.maximum(classes.sum(axis=1), 1)
+    return float(fit[counted].mean())
 
 
 def _rhythm_echo_np(attack: np.ndarray) -> float:
@@ -298,7 +319,34 @@ def harmony_stats(p, o, chords):
     # agreement of two 0/1 attack indicators, written so that it has a gradient
     echo = 1.0 - tf.square(attack[:, half:] - attack[:, :half])
     rhythm_echo = tf.reduce_mean(echo, axis=1)
-    return tf.stack([bass_tonic, changes, voices, parallels, melody_steps, rhythm_echo], axis=1)
+    return tf.stack(
+        [bass_tonic, changes, voices, parallels, melody_steps, rhythm_echo, _triads(p, o, chroma, sounding)],
+        axis=1,
+    )
+
+
+def _triads(p, o, chroma, sounding):
+    import tensorflow as tf
+
+    any_attack = 1.0 - tf.reduce_prod(1.0 - attacks(p, o), axis=1)  # (B, T)
+    three = tf.clip_by_value(tf.reduce_sum(sounding, axis=1) - 2.0, 0.0, 1.0)
+    counted = any_attack * three
+    classes = tf.reduce_sum(chroma, axis=1)  # (B, T, 12) voices on each pitch class
+    in_triad = tf.matmul(classes, _TRIAD_MASKS)  # (B, T, 24)
+    fit = tf.reduce_max(in_triad, axis=-1) / (tf.reduce_sum(classes, axis=-1) + 1e-6)
+    return tf.reduce_sum(counted * fit, axis=1) / (tf.reduce_sum(counted, axis=1) + 1e-6)
+
+
+def _triad_mask_table() -> np.ndarray:
+    """(12, 24) pitch-class membership of the 12 major and 12 minor triads."""
+    table = np.zeros((12, 24), np.float32)
+    for root in range(12):
+        for k, third in enumerate((4, 3)):
+            table[[root, (root + third) % 12, (root + 7) % 12], 2 * root + k] = 1.0
+    return table
+
+
+_TRIAD_MASKS = _triad_mask_table()
 
 
 def _step_matrix() -> np.ndarray:
@@ -308,7 +356,7 @@ def _step_matrix() -> np.ndarray:
 
 
 # Scale of each statistic's error in the loss (parallels are counts per phrase).
-HARMONY_SCALE = np.array([0.25, 0.25, 0.25, 4.0, 0.25, 0.25], dtype=np.float32)
+HARMONY_SCALE = np.array([0.25, 0.25, 0.25, 4.0, 0.25, 0.25, 0.25], dtype=np.float32)
 
 
 def harmony_loss(fake, fake_chords, real_stats):

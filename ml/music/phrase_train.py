@@ -4,7 +4,7 @@ The critic sees the tracks (pitch one-hot/probabilities + onset) and the chords;
 gradient penalty is taken on interpolates of both. The generator adds the condition
 losses of `ml.music.phrase_model.phrase_losses` (mode under both key finders, density,
 cadence) and the harmony loss of `harmony_loss` (bass on the tonic, harmonic rhythm,
-voices sounding, parallels, melodic steps and rhythm echo matched to the real window whose
+voices sounding, parallels, melodic steps, rhythm echo and triad fit matched to the real window whose
 condition it borrowed) to its Wasserstein loss. A new run can start its generator from exported weights
 (`init_weights`) with a fresh critic that first trains alone for `critic_warmup` steps.
 """
