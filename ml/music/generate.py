@@ -455,16 +455,16 @@ def generate(
             rng=rng,
             clean=False,  # the network writes its own onsets on an eighth grid
         )
+        if snap_to_key:  # scored as heard: the shaped ending holds notes, which lowers density
+            shape_piece(piece, form)
+        else:
+            piece.form = form
         score = mood_agreement(piece)
         if score > best_score:
             best, best_score = piece, score
             best.info["candidate"] = index
         if score == 2:
             break
-    if snap_to_key:
-        shape_piece(best, form)
-    else:
-        best.form = form
     best.arrangement = arrangement
     best.info["segments"] = n_phrases
     best.info["form"] = form.name
@@ -519,18 +519,21 @@ def singable_order(tracks: np.ndarray) -> list[int]:
 
 
 def mood_agreement(piece: Piece) -> int:
-    """0..2: does the detected mode follow valence, and the note density follow arousal?
+    """0..2: does the detected mode follow valence, and the note density follow arousal?"""
+    return pitches_agree_with_mood(piece.pitches, piece.mood, piece.style)
 
-    A mood near 0 on an axis (|value| < 0.1) agrees on that axis by definition.
-    """
+
+def pitches_agree_with_mood(pitches: np.ndarray, mood: Mood, style: str) -> int:
+    """0..2 for (tracks, steps) pitches: mode against valence, density against the style's
+    median against arousal. A mood near 0 on an axis (|value| < 0.1) agrees on that axis
+    by definition."""
     from ml.music.metrics import detected_mode, note_density
 
     score = 0
-    valence, arousal = piece.mood.valence, piece.mood.arousal
-    if abs(valence) < 0.1 or (detected_mode(piece.pitches) == "major") == (valence > 0):
+    if abs(mood.valence) < 0.1 or (detected_mode(pitches) == "major") == (mood.valence > 0):
         score += 1
-    median = STYLE_DENSITY_MEDIAN.get(piece.style, 10.0)
-    if abs(arousal) < 0.1 or (note_density(piece.pitches) > median) == (arousal > 0):
+    median = STYLE_DENSITY_MEDIAN.get(style, 10.0)
+    if abs(mood.arousal) < 0.1 or (note_density(pitches) > median) == (mood.arousal > 0):
         score += 1
     return score
 

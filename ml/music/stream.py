@@ -52,10 +52,10 @@ from ml.music.form import Form, Section, plan_form
 from ml.music.generate import (
     MAJOR_TONICS,
     MINOR_TONICS,
-    STYLE_DENSITY_MEDIAN,
     arranged_tokens16,
     arrangement_for,
     load_generator,
+    pitches_agree_with_mood,
     tempo_for,
     tokens_to_pitches,
 )
@@ -66,7 +66,6 @@ from ml.music.instrumentation import (
     arrangement_for_mood,
     part_channels,
 )
-from ml.music.metrics import detected_mode, note_density
 from ml.music.phrase import PHRASE_BARS
 from ml.music.phrase_generate import PIECE_SHARE, SECTION_SHARE, SONG_FORM, phrase_condition
 from ml.music.phrase_model import NOISE2_DIM
@@ -377,7 +376,7 @@ class BarStream:
             tokens = arranged_tokens16(
                 tracks[index : index + 1], chords[index : index + 1], one_phrase, steps
             )
-            score = _mood_agreement(tokens_to_pitches(tokens), mood, self.style)
+            score = pitches_agree_with_mood(tokens_to_pitches(tokens), mood, self.style)
             if score > best_score:
                 best, best_score, phrase.candidate = tokens, score, index
             if score == 2:
@@ -491,17 +490,6 @@ def _step_toward(current: Mood, aim: Mood) -> Mood:
     if math.dist((valence, arousal), (aim.valence, aim.arousal)) < 0.02:
         return aim
     return Mood(label_for(valence, arousal), valence, arousal)
-
-
-def _mood_agreement(pitches: np.ndarray, mood: Mood, style: str) -> int:
-    """0..2 as `ml.music.generate.mood_agreement`: mode follows valence, density arousal."""
-    score = 0
-    if abs(mood.valence) < 0.1 or (detected_mode(pitches) == "major") == (mood.valence > 0):
-        score += 1
-    median = STYLE_DENSITY_MEDIAN.get(style, 10.0)
-    if abs(mood.arousal) < 0.1 or (note_density(pitches) > median) == (mood.arousal > 0):
-        score += 1
-    return score
 
 
 def bars_to_midi(bars: Sequence[Bar]):

@@ -61,9 +61,12 @@ def test_snap_to_key_keeps_every_pitch_in_the_scale_of_the_moods_mode(shipped_we
 
 
 def test_the_kept_candidate_agrees_with_the_mood(shipped_weights):
-    for mood in ("happy", "sad", "calm", "angry"):
-        piece = generate(mood=mood, style="chorale", bars=8, seed=2)
-        assert piece.info["mood_agreement"] == mood_agreement(piece)
+    # the score is that of the piece as returned: its shaped ending holds notes, and a
+    # busy candidate scored before shaping (excited seed 1, anxious 2 and 6, angry 6 in
+    # session 9) came out below the chorale median
+    for mood, seed in [("happy", 2), ("sad", 2), ("calm", 2), ("angry", 2), ("excited", 1), ("anxious", 6)]:
+        piece = generate(mood=mood, style="chorale", bars=8, seed=seed)
+        assert piece.info["mood_agreement"] == mood_agreement(piece) == 2, (mood, seed)
     alone = generate(mood="sad", style="chorale", bars=8, seed=2, candidates=1, snap_to_key=False)
     assert alone.info["candidate"] == 0
 
