@@ -59,9 +59,9 @@ def chord_pcs(chord: int) -> tuple[int, int, int] | None:
     return root, (root + third) % 12, (root + 7) % 12
 
 
-_CHORD_MASKS = np.zeros((24, 12))
+CHORD_MASKS = np.zeros((24, 12))  # (chord, pitch class) membership of the 24 triads
 for _c in range(24):
-    _CHORD_MASKS[_c, list(chord_pcs(_c))] = 1.0
+    CHORD_MASKS[_c, list(chord_pcs(_c))] = 1.0
 
 
 def rasterise(
@@ -114,7 +114,7 @@ def chord_labels(tokens: np.ndarray) -> np.ndarray:
             np.add.at(hist, sounding % 12, 2.0 if k == len(window) - 1 else 1.0)
         if hist.sum() == 0:
             continue
-        cover = _CHORD_MASKS @ hist / hist.sum()
+        cover = CHORD_MASKS @ hist / hist.sum()
         best = int(cover.argmax())
         if cover[best] >= 0.5:
             out[j] = best

@@ -20,6 +20,7 @@ import numpy as np
 
 from ml.music.config import N_PITCHES, N_TOKENS, N_TRACKS, PITCH_LOW, TRACKS
 from ml.music.phrase import (
+    CHORD_MASKS,
     COND2_DIM,
     GRID_PER_BAR,
     HALF_BAR,
@@ -337,16 +338,7 @@ def _triads(p, o, chroma, sounding):
     return tf.reduce_sum(counted * fit, axis=1) / (tf.reduce_sum(counted, axis=1) + 1e-6)
 
 
-def _triad_mask_table() -> np.ndarray:
-    """(12, 24) pitch-class membership of the 12 major and 12 minor triads."""
-    table = np.zeros((12, 24), np.float32)
-    for root in range(12):
-        for k, third in enumerate((4, 3)):
-            table[[root, (root + third) % 12, (root + 7) % 12], 2 * root + k] = 1.0
-    return table
-
-
-_TRIAD_MASKS = _triad_mask_table()
+_TRIAD_MASKS = CHORD_MASKS.T.astype(np.float32)  # (12, 24): the chord stage's triads
 
 
 def _step_matrix() -> np.ndarray:
